@@ -1,0 +1,129 @@
+/**
+ * # Consumer: receive from the queue `hello` in one of Pika's three styles
+ *
+ * The tutorial's consumer.py in Deno. `--style callback` (default) is push delivery with a
+ * callback, `get` pulls one message per basic.get, `iterator` loops over an async iterator that
+ * yields `null` after `--inactivity` seconds of quiet. Each message is acked after it is printed.
+ * Ctrl+C finishes the message in hand, requeues the rest and exits 0; a second Ctrl+C exits now.
+ *
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL consumer.ts [--style get]
+ *
+ * @module
+ */
+
+import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
+import { basicConsume, basicGet, connect, declareQueue, failure, maskUrl } from "./lib/mod.ts";
+import { idleTimer, integerFlag, messages, onShutdownSignal, parseFlags } from "./lib/mod.ts";
+import { resolveUrl, secondsFlag, UsageError } from "./lib/mod.ts";
+
+const USAGE = `Usage: consumer.ts [--style callback|get|iterator] [flags]
+
+Receives messages from a durable queue and acks each after printing it; runs until Ctrl+C.
+
+  --style S          callback (push, default), get (pull), iterator (async iterator)
+  --queue NAME       queue to consume (default hello)
+  --url URL          broker URL (default $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672)
+  --prefetch N       unacked messages the broker may send ahead, 0 = no limit (default 1)
+  --auto-ack         let the broker forget each message once sent (no ack; prefetch ignored)
+  --requeue-once     nack (requeue) each message's first delivery, ack its redelivery
+  --inactivity SECS  iterator: yield null after this long without a message (default 5)
+  --work SECS        simulate this much work per message before the ack (default 0)
+  --idle SECS        stop after this long without a message
+  --max N            stop after N messages
+  --help             show this text`;
+
+export async function main(args: string[]): Promise<number> {
+  try {
+    const flags = parseFlags(args, {
+      style: { type: "string", default: "callback" },
+      queue: { type: "string", default: "hello" },
+      url: { type: "string" },
+      prefetch: { type: "string", default: "1" },
+      "auto-ack": { type: "boolean", default: false },
+      "requeue-once": { type: "boolean", default: false },
+      inactivity: { type: "string", default: "5" },
+      work: { type: "string" },
+      idle: { type: "string" },
+      max: { type: "string" },
+      help: { type: "boolean", default: false },
+    });
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const { style, queue } = flags;
+    if (!["callback", "get", "iterator"].includes(style)) {
+      throw new UsageError(`Cannot use --style "${style}": expected callback, get or iterator`);
+    }
+    const noAck = flags["auto-ack"];
+    if (noAck && flags["requeue-once"]) {
+      throw new UsageError(
+        "Cannot use --requeue-once with --auto-ack: auto-acked messages are gone",
+      );
+    }
+    const prefetch = integerFlag("prefetch", flags.prefetch, 0);
+    const inactivity = secondsFlag("inactivity", flags.inactivity);
+    const workMs = secondsFlag("work", flags.work) ?? 0;
+    const idleMs = secondsFlag("idle", flags.idle);
+    const max = integerFlag("max", flags.max);
+    const url = resolveUrl(flags.url);
+
+    const connection = await connect({ url, name: `consumer.ts --style ${style}` });
+    // Stop on Ctrl+C or SIGTERM, after --idle seconds of quiet, or after --max messages.
+    using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
+    const idle = idleMs ? idleTimer(idleMs) : undefined;
+    const done = new AbortController();
+    const signal = AbortSignal.any([shutdown.signal, done.signal, idle?.signal ?? done.signal]);
+    let received = 0;
+
+    // Print, then ack: a message is only gone from the broker once the work is done.
+    const handle = async (message: AMQPMessage) => {
+      idle?.reset();
+      const body = message.bodyString();
+      if (flags["requeue-once"] && !message.redelivered) {
+        await message.nack(true, false);
+        console.log(` [x] Requeued '${body}'`); // [x] Requeued '7'
+        return;
+      }
+      console.log(` [x] Received '${body}'${message.redelivered ? " (redelivered)" : ""}`);
+      if (workMs) await new Promise((resolve) => setTimeout(resolve, workMs));
+      if (!noAck) await message.ack(false);
+      if (++received === max) done.abort();
+    };
+
+    try {
+      const channel = await connection.channel();
+      await declareQueue(channel, queue);
+      await channel.basicQos(prefetch, 0, false);
+      console.log(
+        ` [*] Waiting for messages in '${queue}' at ${maskUrl(url)}. To exit press CTRL+C`,
+      );
+      if (style === "get") {
+        let message: AMQPMessage | null;
+        while ((message = await basicGet(channel, queue, { noAck, signal }))) await handle(message);
+      } else if (style === "callback") {
+        await basicConsume(channel, queue, handle, { noAck, signal });
+      } else {
+        const inactivityTimeout = inactivity;
+        for await (
+          const message of messages(channel, queue, { noAck, inactivityTimeout, signal })
+        ) {
+          if (message) await handle(message);
+          else console.log(` [.] No message for ${inactivity / 1000} s, still waiting`);
+        }
+      }
+    } finally {
+      idle?.clear();
+      await connection.close().catch(() => {});
+    }
+    if (idle?.signal.aborted) console.log(` [*] No message for ${idleMs! / 1000} s, stopping`);
+    console.log(` [*] Done: ${received} messages`);
+    return 0;
+  } catch (error) {
+    const { line, exitCode } = failure(error);
+    console.error(line);
+    return exitCode;
+  }
+}
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -1,0 +1,247 @@
+// An AMQP 0-9-1 transport on Deno's own sockets.
+//
+// The client package's AMQPClient runs on `node:net`/`node:tls`, which costs a Deno process
+// 50-80 ms just to load and leaves Nagle's algorithm on, so every request/reply waits on a
+// delayed ACK. Its abstract AMQPBaseClient holds the whole protocol and only asks a subclass to
+// connect, send bytes and close; this file answers those three with `Deno.connect` /
+// `Deno.connectTls` and TCP_NODELAY from the first byte.
+
+import { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
+import { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
+import { AMQPError } from "@cloudamqp/amqp-client/amqp-error";
+import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
+
+const PROTOCOL_HEADER = new Uint8Array([65, 77, 81, 80, 0, 0, 9, 1]); // "AMQP" 0-9-1
+const FRAME_OVERHEAD = 8; // type (1) + channel (2) + size (4) + frame end (1)
+
+/** What the transport needs besides the credentials and vhost. */
+export interface DenoClientOptions {
+  hostname: string;
+  port: number;
+  tls: boolean;
+  /** PEM-encoded CA certificates trusted in addition to the system's. */
+  caCerts?: string[] | undefined;
+  /** Connection name shown in the management UI. */
+  name?: string | undefined;
+  /** Heartbeat interval in seconds proposed to the broker; 0 turns heartbeats off. */
+  heartbeat: number;
+  frameMax: number;
+}
+
+/** AMQPBaseClient on Deno.Conn: TCP_NODELAY, coalesced writes, heartbeat timeout. */
+export class DenoAMQPClient extends AMQPBaseClient {
+  readonly #options: DenoClientOptions;
+  #conn: Deno.Conn | Deno.TlsConn | undefined;
+  #outbox: Uint8Array[] = [];
+  #flushed: (() => void)[] = [];
+  #failed: ((error: Error) => void)[] = [];
+  #writing = false;
+  #lastRead = 0;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    vhost: string,
+    username: string,
+    password: string,
+    options: DenoClientOptions,
+  ) {
+    const platform = `Deno ${Deno.version.deno} ${Deno.build.os} ${Deno.build.arch}`;
+    super(
+      vhost,
+      username,
+      password,
+      options.name,
+      platform,
+      options.frameMax,
+      options.heartbeat,
+      0,
+      null,
+    );
+    this.#options = options;
+  }
+
+  /** Opens the socket and runs the AMQP handshake; `signal` aborts both. */
+  override connect(signal?: AbortSignal): Promise<AMQPBaseClient> {
+    this.channels = [new AMQPChannel(this, 0)];
+    return new Promise((resolve, reject) => {
+      this.connectPromise = [resolve, reject];
+      const onAbort = () => {
+        const reason = signal?.reason;
+        this.#fail(reason instanceof Error ? reason : new AMQPError("Connect aborted", this));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const done = () => signal?.removeEventListener("abort", onAbort);
+      const open = this.#open(signal);
+      open.then(done, (error: Error) => {
+        done();
+        this.#fail(error);
+      });
+    });
+  }
+
+  async #open(signal?: AbortSignal): Promise<void> {
+    const { hostname, port, tls, caCerts } = this.#options;
+    const conn = tls
+      ? await Deno.connectTls({ hostname, port, caCerts })
+      : await Deno.connect({ hostname, port, signal });
+    if (signal?.aborted || this.connectPromise === undefined) {
+      conn.close();
+      return;
+    }
+    if (!tls) (conn as Deno.TcpConn).setNoDelay(true);
+    this.#conn = conn;
+    this.#lastRead = Date.now();
+    this.#readLoop(conn);
+    await this.send(PROTOCOL_HEADER);
+  }
+
+  /** Fails a pending connect, or reports a lost connection to channels and callbacks. */
+  #fail(error: Error): void {
+    const wasOpen = !this.closed;
+    this.#release();
+    this.closed = true;
+    if (this.connectPromise) {
+      const [, reject] = this.connectPromise;
+      delete this.connectPromise;
+      reject(error);
+      return;
+    }
+    if (!wasOpen) return;
+    const amqpError = error instanceof AMQPError ? error : new AMQPError(error.message, this);
+    this.channels.forEach((channel) => channel?.setClosed(amqpError));
+    this.channels = [new AMQPChannel(this, 0)];
+    this.onerror(amqpError);
+    this.ondisconnect?.(amqpError);
+  }
+
+  async #readLoop(conn: Deno.Conn): Promise<void> {
+    let buffer = new Uint8Array(Math.max(this.#options.frameMax, 16384) * 2);
+    let filled = 0;
+    try {
+      while (true) {
+        if (filled === buffer.length) {
+          const larger = new Uint8Array(buffer.length * 2);
+          larger.set(buffer);
+          buffer = larger;
+        }
+        const read = await conn.read(buffer.subarray(filled));
+        if (read === null) throw new AMQPError("Connection closed by the broker", this);
+        this.#lastRead = Date.now();
+        filled += read;
+        const complete = completeFrames(buffer, filled);
+        if (complete === 0) continue;
+        // parseFrames copies bodies out of the view, so the buffer can be reused afterwards.
+        this.parseFrames(new AMQPView(buffer.buffer, 0, complete));
+        buffer.copyWithin(0, complete, filled);
+        filled -= complete;
+        if (this.heartbeat > 0 && this.#heartbeatTimer === undefined && !this.closed) {
+          this.#startHeartbeatWatch();
+        }
+      }
+    } catch (error) {
+      if (this.#conn !== conn) return; // closed on purpose
+      this.#fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** The broker sends a heartbeat every `heartbeat` seconds; two missed ones mean it is gone. */
+  #startHeartbeatWatch(): void {
+    const limit = this.heartbeat * 2 * 1000;
+    const timer = setInterval(() => {
+      if (Date.now() - this.#lastRead > limit) {
+        this.#fail(new AMQPError(`Heartbeat timeout: no data for ${limit / 1000} s`, this));
+      }
+    }, 1000);
+    Deno.unrefTimer(timer);
+    this.#heartbeatTimer = timer;
+  }
+
+  /** Queues bytes for the socket; writes that arrive while one is running go out together. */
+  override send(bytes: Uint8Array): Promise<void> {
+    if (!this.#conn) return Promise.reject(new AMQPError("Socket not connected", this));
+    return new Promise((resolve, reject) => {
+      this.#outbox.push(bytes);
+      this.#flushed.push(resolve);
+      this.#failed.push(reject);
+      if (!this.#writing) this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#outbox.length > 0 && this.#conn) {
+        const chunks = this.#outbox;
+        const flushed = this.#flushed;
+        const failed = this.#failed;
+        this.#outbox = [];
+        this.#flushed = [];
+        this.#failed = [];
+        try {
+          await writeAll(this.#conn, concat(chunks));
+          flushed.forEach((resolve) => resolve());
+        } catch (error) {
+          const reason = new AMQPError(
+            error instanceof Error ? error.message : String(error),
+            this,
+          );
+          failed.forEach((reject) => reject(reason));
+        }
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  protected override closeSocket(): void {
+    this.closed = true;
+    this.#release();
+  }
+
+  #release(): void {
+    clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    const error = new AMQPError("Socket closed", this);
+    this.#failed.forEach((reject) => reject(error));
+    this.#outbox = [];
+    this.#flushed = [];
+    this.#failed = [];
+    try {
+      conn?.close();
+    } catch {
+      // already closed by the peer
+    }
+  }
+}
+
+/** Length of the prefix of `buffer[0, filled)` that holds only whole frames. */
+function completeFrames(buffer: Uint8Array, filled: number): number {
+  const view = new DataView(buffer.buffer, buffer.byteOffset, filled);
+  let offset = 0;
+  while (offset + 7 <= filled) {
+    const end = offset + view.getUint32(offset + 3) + FRAME_OVERHEAD;
+    if (end > filled) break;
+    offset = end;
+  }
+  return offset;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return joined;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}

@@ -1,0 +1,195 @@
+/**
+ * What every script needs around the AMQP work: flags, shutdown on Ctrl+C or SIGTERM, an idle
+ * timer, and exit codes (0 success, 1 runtime or broker failure, 2 usage error). Nothing here
+ * prints or exits; the scripts do.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { BrokerError } from "./connection.ts";
+
+/** Bad command-line input: shown with the usage hint, exit code 2. */
+export class UsageError extends Error {
+  /**
+   * Creates the error.
+   * @param message One line naming the offending flag or value.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * Parses `args` strictly with `node:util`'s `parseArgs`: unknown flags, missing values and
+ * stray arguments become a {@linkcode UsageError}.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals, assertThrows } from "node:assert/strict";
+ * import { parseFlags, UsageError } from "./cli.ts";
+ *
+ * const flags = parseFlags(["--queue", "jobs"], { queue: { type: "string", default: "hello" } });
+ * assertEquals(flags.queue, "jobs");
+ * assertThrows(() => parseFlags(["--nope"], {}), UsageError);
+ * ```
+ */
+export function parseFlags<T extends ParseArgsOptionsConfig>(
+  args: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ options: T; strict: true }>>["values"] {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    throw new UsageError(text.split(". ")[0]!.replace(/^Unknown option/, "Unknown flag"));
+  }
+}
+
+/**
+ * Reads a flag's value as a whole number of at least `min` (default 1).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals, assertThrows } from "node:assert/strict";
+ * import { integerFlag, UsageError } from "./cli.ts";
+ *
+ * assertEquals(integerFlag("count", "100"), 100);
+ * assertThrows(() => integerFlag("count", "abc"), UsageError);
+ * assertEquals(integerFlag("max", undefined), undefined);
+ * ```
+ */
+export function integerFlag(name: string, value: string, min?: number): number;
+/** Reads an optional flag: `undefined` stays `undefined`. */
+export function integerFlag(
+  name: string,
+  value: string | undefined,
+  min?: number,
+): number | undefined;
+export function integerFlag(
+  name: string,
+  value: string | undefined,
+  min = 1,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(number) || number < min) {
+    const expected = min === 0 ? "a whole number, 0 or more" : `a whole number, ${min} or more`;
+    throw new UsageError(`Cannot parse --${name} "${value}": expected ${expected}`);
+  }
+  return number;
+}
+
+/**
+ * Reads a flag's value as a number of seconds greater than 0, returned in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "node:assert/strict";
+ * import { secondsFlag } from "./cli.ts";
+ *
+ * assertEquals(secondsFlag("idle", "1.5"), 1500);
+ * ```
+ */
+export function secondsFlag(name: string, value: string): number;
+/** Reads an optional flag: `undefined` stays `undefined`. */
+export function secondsFlag(name: string, value: string | undefined): number | undefined;
+export function secondsFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`Cannot parse --${name} "${value}": expected a number of seconds above 0`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+/** Options for {@linkcode onShutdownSignal}. */
+export interface ShutdownOptions {
+  /** Called on a second signal, when the user no longer wants to wait. Default: none. */
+  onRepeat?: () => void;
+}
+
+/**
+ * Listens for SIGINT (Ctrl+C) and SIGTERM. The first aborts the returned controller's signal so
+ * the script can stop cleanly; any further one calls `onRepeat` (typically an immediate exit).
+ * Dispose of the result (`using`) to remove the listeners.
+ *
+ * @example
+ * ```ts
+ * import { onShutdownSignal } from "./cli.ts";
+ *
+ * using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
+ * console.log(shutdown.signal.aborted); // false until Ctrl+C
+ * ```
+ */
+export function onShutdownSignal(
+  options: ShutdownOptions = {},
+): { signal: AbortSignal } & Disposable {
+  const controller = new AbortController();
+  const names: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const handler = () => {
+    if (controller.signal.aborted) options.onRepeat?.();
+    else controller.abort(new DOMException("Stopped by a signal", "AbortError"));
+  };
+  for (const name of names) Deno.addSignalListener(name, handler);
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]() {
+      for (const name of names) Deno.removeSignalListener(name, handler);
+    },
+  };
+}
+
+/**
+ * An abort signal that fires after `ms` milliseconds without a call to `reset()`: the
+ * `--idle` timer, restarted on each message. `clear()` stops it for good.
+ *
+ * @example
+ * ```ts
+ * import { idleTimer } from "./cli.ts";
+ *
+ * const idle = idleTimer(50);
+ * idle.reset(); // a message arrived: another 50 ms
+ * await new Promise((resolve) => idle.signal.addEventListener("abort", resolve));
+ * ```
+ */
+export function idleTimer(
+  ms: number,
+): { signal: AbortSignal; reset(): void; clear(): void } {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const reset = () => {
+    clearTimeout(timer);
+    if (!controller.signal.aborted) {
+      timer = setTimeout(
+        () => controller.abort(new DOMException(`Idle for ${ms / 1000} s`, "TimeoutError")),
+        ms,
+      );
+    }
+  };
+  reset();
+  return { signal: controller.signal, reset, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * Turns a thrown value into what the script shows and the exit code it returns: 2 for a
+ * {@linkcode UsageError} (its line points to `--help`), 1 for anything else. The line is the first line of the message, so
+ * no stack trace ever reaches the user.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "node:assert/strict";
+ * import { failure, UsageError } from "./cli.ts";
+ *
+ * assertEquals(failure(new UsageError("Unknown flag --x")).exitCode, 2);
+ * assertEquals(failure(new Error("boom\n    at x.ts:1")).line, "boom");
+ * ```
+ */
+export function failure(error: unknown): { line: string; exitCode: number } {
+  const text = error instanceof Error ? error.message : String(error);
+  const line = text.split("\n")[0]!.trim() || String(error);
+  if (error instanceof UsageError) return { line: `${line} (see --help)`, exitCode: 2 };
+  if (error instanceof BrokerError) return { line, exitCode: 1 };
+  return { line: `Error: ${line}`, exitCode: 1 };
+}

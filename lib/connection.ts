@@ -1,0 +1,177 @@
+/**
+ * Connecting to RabbitMQ: where the URL comes from, how it is shown, and what a failure says.
+ *
+ * @module
+ */
+
+import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
+import { DenoAMQPClient } from "./_deno_client.ts";
+
+/** The URL used when neither a `--url` flag nor `AMQP_URL` is given. */
+export const DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672";
+
+/** Options for {@linkcode connect}. */
+export interface ConnectOptions {
+  /** Broker URL. Default: `AMQP_URL` from the environment, else {@linkcode DEFAULT_URL}. */
+  url?: string | undefined;
+  /** Milliseconds allowed for the TCP connect and the AMQP handshake together. Default: 5000. */
+  timeout?: number;
+  /** Heartbeat interval in seconds proposed to the broker; 0 turns them off. Default: 60. */
+  heartbeat?: number;
+  /** Connection name shown in the management UI. Default: none. */
+  name?: string;
+  /** PEM CA certificates to trust for `amqps://` in addition to the system's. Default: none. */
+  caCerts?: string[];
+  /** Aborts a connect that is still in progress. Default: none. */
+  signal?: AbortSignal;
+}
+
+/** A connection failure with a one-line, password-free message that says what to do. */
+export class BrokerError extends Error {
+  /**
+   * Creates the error.
+   * @param message The line to show the user.
+   * @param options `cause` keeps the original error.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BrokerError";
+  }
+}
+
+/**
+ * Chooses the broker URL: the explicit one, else `AMQP_URL`, else {@linkcode DEFAULT_URL}.
+ * Reading the environment needs `--allow-env=AMQP_URL`; without it the default is used.
+ *
+ * @example Explicit URLs win
+ * ```ts
+ * import { assertEquals } from "node:assert/strict";
+ * import { resolveUrl } from "./connection.ts";
+ *
+ * assertEquals(resolveUrl("amqp://rabbit:5672"), "amqp://rabbit:5672");
+ * ```
+ */
+export function resolveUrl(url?: string): string {
+  if (url) return url;
+  let fromEnv: string | undefined;
+  try {
+    fromEnv = Deno.env.get("AMQP_URL");
+  } catch {
+    fromEnv = undefined; // no --allow-env: fall back to the default
+  }
+  return fromEnv || DEFAULT_URL;
+}
+
+/**
+ * Returns the URL with its password replaced by `****`, safe to print or log.
+ * Text that does not parse as a URL is masked between `:` and `@` all the same.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "node:assert/strict";
+ * import { maskUrl } from "./connection.ts";
+ *
+ * assertEquals(maskUrl("amqp://guest:secret@host:5672/vhost"), "amqp://guest:****@host:5672/vhost");
+ * ```
+ */
+export function maskUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1****@");
+}
+
+/**
+ * Opens a connection to RabbitMQ on Deno's own sockets, with TCP_NODELAY on.
+ * Any failure is thrown as a {@linkcode BrokerError} with a one-line message naming the masked
+ * URL and a hint; a timed-out or aborted attempt releases its socket.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "./connection.ts";
+ *
+ * const connection = await connect({ url: "amqp://guest:guest@127.0.0.1:5672" });
+ * const channel = await connection.channel();
+ * await connection.close();
+ * ```
+ */
+export async function connect(options: ConnectOptions = {}): Promise<AMQPBaseClient> {
+  const url = resolveUrl(options.url);
+  const timeout = options.timeout ?? 5000;
+  const client = createClient(url, options);
+  const timer = AbortSignal.timeout(timeout);
+  const signal = options.signal ? AbortSignal.any([options.signal, timer]) : timer;
+  try {
+    return await client.connect(signal);
+  } catch (error) {
+    if (timer.aborted) {
+      throw new BrokerError(
+        `Cannot connect to ${maskUrl(url)}: no answer within ${timeout / 1000} s` +
+          " (is it an AMQP port, and is the broker healthy?)",
+        { cause: error },
+      );
+    }
+    throw describeConnectError(error, url);
+  }
+}
+
+function createClient(url: string, options: ConnectOptions): DenoAMQPClient {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new BrokerError(
+      `Cannot parse the broker URL "${
+        maskUrl(url)
+      }": expected amqp://user:password@host:port/vhost`,
+    );
+  }
+  if (parsed.protocol !== "amqp:" && parsed.protocol !== "amqps:") {
+    throw new BrokerError(
+      `Cannot use the broker URL "${maskUrl(url)}": the scheme must be amqp:// or amqps://`,
+    );
+  }
+  const tls = parsed.protocol === "amqps:";
+  const heartbeat = Number(parsed.searchParams.get("heartbeat") ?? options.heartbeat ?? 60);
+  return new DenoAMQPClient(
+    decodeURIComponent(parsed.pathname.slice(1)) || "/",
+    decodeURIComponent(parsed.username) || "guest",
+    decodeURIComponent(parsed.password) || "guest",
+    {
+      hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
+      port: Number(parsed.port) || (tls ? 5671 : 5672),
+      tls,
+      caCerts: options.caCerts,
+      name: options.name,
+      heartbeat,
+      frameMax: 131072,
+    },
+  );
+}
+
+/** Turns what the socket or the broker said into one line with a hint. */
+function describeConnectError(error: unknown, url: string): BrokerError {
+  const masked = maskUrl(url);
+  const text = error instanceof Error ? error.message : String(error);
+  let line: string;
+  if (error instanceof Deno.errors.ConnectionRefused) {
+    line = `Cannot connect to ${masked}: connection refused. Is RabbitMQ running?` +
+      ` Start one with "docker compose up -d" or point AMQP_URL at a broker`;
+  } else if (/ACCESS_REFUSED|\(403\)/.test(text)) {
+    line = `Cannot log in to ${masked}: access refused (403).` +
+      " Check the user name and password in the URL or AMQP_URL";
+  } else if (/NOT_ALLOWED|\(530\)/.test(text)) {
+    const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || "/";
+    line = `Cannot open vhost "${vhost}" on ${masked}: it does not exist or the user may not` +
+      ` use it (530). Create it with "rabbitmqctl add_vhost" or fix the URL path`;
+  } else if (/lookup|dns|resolve|Name or service not known/i.test(text)) {
+    line = `Cannot connect to ${masked}: unknown host. Check the host name in the URL`;
+  } else if (/certificate|tls|handshake/i.test(text)) {
+    line = `Cannot connect to ${masked}: TLS failed (${firstLine(text)}).` +
+      " Check the CA file and the host name";
+  } else {
+    line = `Cannot connect to ${masked}: ${firstLine(text)}`;
+  }
+  return new BrokerError(line, { cause: error });
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]!.replace(/\s+$/, "");
+}

@@ -1,0 +1,220 @@
+/**
+ * Pika's three ways to take messages from a queue, as functions that stop on an `AbortSignal`:
+ * {@linkcode basicGet} pulls one message (`channel.basic_get`), {@linkcode basicConsume} pushes
+ * each to a callback until stopped (`basic_consume` + `start_consuming`), and
+ * {@linkcode messages} is an async iterator that yields `null` after a quiet spell
+ * (`channel.consume(inactivity_timeout=...)`).
+ *
+ * Unlike the client's own defaults, acknowledgement mode is never implied: every function takes
+ * `noAck` explicitly.
+ *
+ * @module
+ */
+
+import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
+import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
+
+/** Options for {@linkcode basicGet}. */
+export interface BasicGetOptions {
+  /** `true`: the broker forgets the message once sent (auto-ack); `false`: ack it yourself. */
+  noAck: boolean;
+  /** Milliseconds to wait before asking again while the queue is empty. Default: 100. */
+  pollInterval?: number;
+  /** Stops the polling; the call then resolves to `null`. Default: none. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Pulls one message with basic.get. While the queue is empty it waits `pollInterval` and asks
+ * again, so it resolves to the next message, or to `null` once `signal` aborts.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "./connection.ts";
+ * import { basicGet } from "./consume.ts";
+ *
+ * const connection = await connect();
+ * const channel = await connection.channel();
+ * const message = await basicGet(channel, "hello", { noAck: false, signal: AbortSignal.timeout(1000) });
+ * if (message) {
+ *   console.log(message.bodyString());
+ *   await message.ack();
+ * }
+ * await connection.close();
+ * ```
+ */
+export async function basicGet(
+  channel: AMQPChannel,
+  queue: string,
+  options: BasicGetOptions,
+): Promise<AMQPMessage | null> {
+  const { noAck, pollInterval = 100, signal } = options;
+  while (!signal?.aborted) {
+    const message = await channel.basicGet(queue, { noAck });
+    if (message) return message;
+    await sleep(pollInterval, signal);
+  }
+  return null;
+}
+
+/** Options for {@linkcode messages}. */
+export interface MessagesOptions {
+  /** `true`: auto-ack, the broker forgets each message once sent; `false`: ack it yourself. */
+  noAck: boolean;
+  /** Milliseconds without a message after which `null` is yielded. Default: never. */
+  inactivityTimeout?: number;
+  /**
+   * Ends the iteration. With manual ack, messages received but not yet yielded go back to the
+   * queue; with auto-ack they are yielded first, since the broker no longer holds them.
+   * Default: none.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * Consumes `queue` as an async iterator, one message at a time, like Pika's
+ * `channel.consume(queue, inactivity_timeout=...)`: it yields each delivery, and `null` whenever
+ * `inactivityTimeout` passes without one. Leaving the loop early (`break`, `return`, a throw) or
+ * aborting `signal` cancels the consumer and puts the messages it had buffered but not yielded
+ * back on the queue (basic.nack with requeue), as Pika's `cancel()` does. If the broker cancels
+ * the consumer or the channel closes, the iteration throws that error.
+ *
+ * With `noAck: false` the caller acks each message; set a prefetch (`channel.basicQos`) to bound
+ * how many the broker sends ahead.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "./connection.ts";
+ * import { messages } from "./consume.ts";
+ *
+ * const connection = await connect();
+ * const channel = await connection.channel();
+ * await channel.basicQos(10);
+ * for await (const message of messages(channel, "hello", { noAck: false, inactivityTimeout: 1000 })) {
+ *   if (message === null) break; // a second without messages
+ *   console.log(message.bodyString());
+ *   await message.ack();
+ * }
+ * await connection.close();
+ * ```
+ */
+export async function* messages(
+  channel: AMQPChannel,
+  queue: string,
+  options: MessagesOptions,
+): AsyncGenerator<AMQPMessage | null, void, undefined> {
+  const { noAck, inactivityTimeout, signal } = options;
+  if (signal?.aborted) return;
+  const buffered: AMQPMessage[] = [];
+  let wake: (() => void) | undefined;
+  const notify = () => wake?.();
+  const consumer = await channel.basicConsume(
+    queue,
+    { noAck, exclusive: false, tag: "", args: {} },
+    (message) => {
+      buffered.push(message);
+      notify();
+    },
+  );
+  let failure: Error | undefined;
+  let ended = false;
+  consumer.wait().then(
+    () => ended = true,
+    (error: Error) => failure = error,
+  ).finally(notify);
+  signal?.addEventListener("abort", notify);
+  try {
+    while (!signal?.aborted) {
+      const message = buffered.shift();
+      if (message) {
+        yield message;
+        continue;
+      }
+      if (failure) throw failure;
+      if (ended) return;
+      const quiet = await new Promise<boolean>((resolve) => {
+        const timer = inactivityTimeout === undefined
+          ? undefined
+          : setTimeout(() => resolve(true), inactivityTimeout);
+        wake = () => {
+          clearTimeout(timer);
+          resolve(false);
+        };
+      });
+      wake = undefined;
+      if (quiet) yield null;
+    }
+    // Aborted: stop deliveries; auto-acked messages are ours alone, so hand them out first.
+    await cancelQuietly(consumer);
+    if (noAck) yield* buffered.splice(0);
+  } finally {
+    signal?.removeEventListener("abort", notify);
+    await cancelQuietly(consumer);
+    if (!noAck && !channel.closed) {
+      await Promise.all(buffered.splice(0).map((message) => message.nack(true, false)));
+    }
+  }
+}
+
+/** Options for {@linkcode basicConsume}. */
+export interface BasicConsumeOptions {
+  /** `true`: auto-ack, the broker forgets each message once sent; `false`: ack it yourself. */
+  noAck: boolean;
+  /** Stops consuming: the message in hand is finished, the rest go back. Default: none. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Pushes each delivery to `onMessage`, one at a time and in order (each call is awaited before
+ * the next), until `signal` aborts: then the message in hand is finished, the consumer is
+ * cancelled, buffered messages are requeued, and the promise resolves. This is Pika's
+ * `basic_consume(callback)` followed by `start_consuming()`. It rejects if `onMessage` throws
+ * (after requeueing what it had buffered), or if the broker cancels the consumer.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "./connection.ts";
+ * import { basicConsume } from "./consume.ts";
+ *
+ * const connection = await connect();
+ * const channel = await connection.channel();
+ * await channel.basicQos(1);
+ * const stop = new AbortController();
+ * Deno.addSignalListener("SIGINT", () => stop.abort());
+ * await basicConsume(channel, "hello", async (message) => {
+ *   console.log(message.bodyString());
+ *   await message.ack();
+ * }, { noAck: false, signal: stop.signal });
+ * await connection.close();
+ * ```
+ */
+export async function basicConsume(
+  channel: AMQPChannel,
+  queue: string,
+  onMessage: (message: AMQPMessage) => void | Promise<void>,
+  options: BasicConsumeOptions,
+): Promise<void> {
+  for await (const message of messages(channel, queue, options)) {
+    if (message) await onMessage(message);
+  }
+}
+
+async function cancelQuietly(consumer: { cancel(): Promise<unknown> }): Promise<void> {
+  try {
+    await consumer.cancel();
+  } catch {
+    // the channel is already closed: the broker has cancelled it for us
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
