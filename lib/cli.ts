@@ -27,12 +27,12 @@ export class UsageError extends Error {
  *
  * @example
  * ```ts
- * import { assertEquals, assertThrows } from "node:assert/strict";
+ * import { deepEqual, throws } from "node:assert/strict";
  * import { parseFlags, UsageError } from "./cli.ts";
  *
  * const flags = parseFlags(["--queue", "jobs"], { queue: { type: "string", default: "hello" } });
- * assertEquals(flags.queue, "jobs");
- * assertThrows(() => parseFlags(["--nope"], {}), UsageError);
+ * deepEqual(flags.queue, "jobs");
+ * throws(() => parseFlags(["--nope"], {}), UsageError);
  * ```
  */
 export function parseFlags<T extends ParseArgsOptionsConfig>(
@@ -52,12 +52,12 @@ export function parseFlags<T extends ParseArgsOptionsConfig>(
  *
  * @example
  * ```ts
- * import { assertEquals, assertThrows } from "node:assert/strict";
+ * import { deepEqual, throws } from "node:assert/strict";
  * import { integerFlag, UsageError } from "./cli.ts";
  *
- * assertEquals(integerFlag("count", "100"), 100);
- * assertThrows(() => integerFlag("count", "abc"), UsageError);
- * assertEquals(integerFlag("max", undefined), undefined);
+ * deepEqual(integerFlag("count", "100"), 100);
+ * throws(() => integerFlag("count", "abc"), UsageError);
+ * deepEqual(integerFlag("max", undefined), undefined);
  * ```
  */
 export function integerFlag(name: string, value: string, min?: number): number;
@@ -86,10 +86,10 @@ export function integerFlag(
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { secondsFlag } from "./cli.ts";
  *
- * assertEquals(secondsFlag("idle", "1.5"), 1500);
+ * deepEqual(secondsFlag("idle", "1.5"), 1500);
  * ```
  */
 export function secondsFlag(name: string, value: string): number;
@@ -179,11 +179,11 @@ export function idleTimer(
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { failure, UsageError } from "./cli.ts";
  *
- * assertEquals(failure(new UsageError("Unknown flag --x")).exitCode, 2);
- * assertEquals(failure(new Error("boom\n    at x.ts:1")).line, "boom");
+ * deepEqual(failure(new UsageError("Unknown flag --x")).exitCode, 2);
+ * deepEqual(failure(new Error("boom\n    at x.ts:1")).line, "boom");
  * ```
  */
 export function failure(error: unknown): { line: string; exitCode: number } {

@@ -45,10 +45,10 @@ export class BrokerError extends Error {
  *
  * @example Explicit URLs win
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { resolveUrl } from "./connection.ts";
  *
- * assertEquals(resolveUrl("amqp://rabbit:5672"), "amqp://rabbit:5672");
+ * deepEqual(resolveUrl("amqp://rabbit:5672"), "amqp://rabbit:5672");
  * ```
  */
 export function resolveUrl(url?: string): string {
@@ -68,10 +68,10 @@ export function resolveUrl(url?: string): string {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { maskUrl } from "./connection.ts";
  *
- * assertEquals(maskUrl("amqp://guest:secret@host:5672/vhost"), "amqp://guest:****@host:5672/vhost");
+ * deepEqual(maskUrl("amqp://guest:secret@host:5672/vhost"), "amqp://guest:****@host:5672/vhost");
  * ```
  */
 export function maskUrl(url: string): string {

@@ -1,0 +1,156 @@
+// Shared test helpers: a broker connection, unique queues, and scripts run as real processes.
+
+import { basicPublishConfirmed, connect, declareQueue, resolveUrl } from "../lib/mod.ts";
+import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
+
+/** The broker every test talks to: `AMQP_URL`, else the default. */
+export const BROKER_URL = resolveUrl();
+
+/** A queue name no other test (or run) uses. */
+export function uniqueQueue(label: string): string {
+  return `test.${label}.${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Runs `fn` on a fresh channel and closes the connection afterwards. */
+export async function withChannel<T>(fn: (channel: AMQPChannel) => Promise<T>): Promise<T> {
+  const connection = await connect({ url: BROKER_URL, name: "tests" });
+  try {
+    return await fn(await connection.channel());
+  } finally {
+    await connection.close().catch(() => {});
+  }
+}
+
+/**
+ * Ready messages in `queue`, as the broker counts them. Once no consumer is connected, unacked
+ * messages have gone back to ready, so this is everything the queue still holds.
+ */
+export function depth(queue: string): Promise<number> {
+  return withChannel(async (channel) =>
+    (await channel.queueDeclare(queue, { passive: true })).messageCount
+  );
+}
+
+/** Declares `queue` as the scripts do and puts `count` messages "0".."count-1" in it. */
+export function fill(queue: string, count: number): Promise<number> {
+  return withChannel(async (channel) => {
+    await declareQueue(channel, queue);
+    const bodies = Array.from({ length: count }, (_, i) => String(i));
+    return await basicPublishConfirmed(channel, queue, bodies);
+  });
+}
+
+/** Takes every message out of `queue` (basic.get, then ack) and returns them in order. */
+export function drain(queue: string): Promise<{ body: string; redelivered: boolean }[]> {
+  return withChannel(async (channel) => {
+    const taken: { body: string; redelivered: boolean }[] = [];
+    let message;
+    while ((message = await channel.basicGet(queue, { noAck: false }))) {
+      taken.push({ body: message.bodyString() ?? "", redelivered: message.redelivered });
+      await message.ack(false);
+    }
+    return taken;
+  });
+}
+
+/** Deletes `queue`; used in `finally` so each test leaves nothing behind. */
+export function deleteQueue(queue: string): Promise<unknown> {
+  return withChannel((channel) => channel.queueDelete(queue, { ifUnused: false, ifEmpty: false }));
+}
+
+/** `0`..`count-1` as strings: the bodies the producer sends. */
+export function numbers(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => String(i));
+}
+
+const brokerAddress = (() => {
+  const url = new URL(BROKER_URL);
+  return `${url.hostname}:${url.port || (url.protocol === "amqps:" ? 5671 : 5672)}`;
+})();
+
+/** Deno flags for running a script as the README does, with network access to the broker. */
+export function scriptCommand(script: string, args: string[], env?: Record<string, string>) {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--allow-net=${brokerAddress}`,
+      "--allow-env=AMQP_URL",
+      new URL(`../${script}`, import.meta.url).pathname,
+      ...args,
+    ],
+    env: { AMQP_URL: BROKER_URL, NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** What a finished script did. */
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Wall-clock milliseconds from spawn to exit. */
+  ms: number;
+}
+
+/** Runs `script` to completion. */
+export async function run(
+  script: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<Ran> {
+  const started = performance.now();
+  const { code, stdout, stderr } = await scriptCommand(script, args, env).output();
+  const decoder = new TextDecoder();
+  return {
+    code,
+    stdout: decoder.decode(stdout),
+    stderr: decoder.decode(stderr),
+    ms: performance.now() - started,
+  };
+}
+
+/**
+ * Starts `script` and resolves once `ready(lines)` holds for its stdout so far; the caller
+ * then signals it and awaits `finished`, which holds the whole run.
+ */
+export async function runUntil(
+  script: string,
+  args: string[],
+  ready: (lines: string[]) => boolean,
+): Promise<{ child: Deno.ChildProcess; finished: Promise<Ran> }> {
+  const started = performance.now();
+  const child = scriptCommand(script, args).spawn();
+  const lines: string[] = [];
+  let resolveReady!: () => void;
+  const isReady = new Promise<void>((resolve) => resolveReady = resolve);
+  const readStdout = (async () => {
+    let partial = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop()!;
+      lines.push(...parts);
+      if (ready(lines)) resolveReady();
+    }
+    if (partial) lines.push(partial);
+    resolveReady();
+  })();
+  const stderr = new Response(child.stderr).text();
+  const finished = (async () => {
+    const [{ code }] = await Promise.all([child.status, readStdout]);
+    return {
+      code,
+      stdout: lines.join("\n"),
+      stderr: await stderr,
+      ms: performance.now() - started,
+    };
+  })();
+  await isReady;
+  return { child, finished };
+}
+
+/** The bodies of the ` [x] Received '…'` lines, in order (redeliveries included). */
+export function received(stdout: string): string[] {
+  return [...stdout.matchAll(/^ \[x\] Received '([^']*)'/gm)].map((match) => match[1]!);
+}

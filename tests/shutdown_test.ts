@@ -1,0 +1,72 @@
+import { deepEqual, match, ok } from "node:assert/strict";
+import { deleteQueue, depth, drain, fill, numbers, received, runUntil } from "./_helpers.ts";
+import { uniqueQueue } from "./_helpers.ts";
+
+const STYLES = ["callback", "get", "iterator"];
+
+Deno.test("consumer.ts on SIGINT mid-drain: exit 0, processed + left = 100, none lost", async (t) => {
+  for (const style of STYLES) {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      await t.step(`--style ${style}, ${signal}`, async () => {
+        const queue = uniqueQueue(`sigint-${style}`);
+        try {
+          await fill(queue, 100);
+          const { child, finished } = await runUntil("consumer.ts", [
+            "--style",
+            style,
+            "--queue",
+            queue,
+            "--prefetch",
+            "10",
+            "--work",
+            "0.02",
+          ], (lines) => received(lines.join("\n")).length >= 20);
+          child.kill(signal);
+          const { code, stdout, stderr } = await finished;
+          deepEqual(stderr, "");
+          deepEqual(code, 0);
+          const processed = received(stdout);
+          ok(processed.length >= 20 && processed.length < 100, `${processed.length}`);
+          deepEqual(processed, numbers(processed.length));
+          match(stdout, new RegExp(`Done: ${processed.length} messages`));
+          // Every message printed was acked, everything else is back in the queue in order.
+          deepEqual(await depth(queue), 100 - processed.length);
+          const left = await drain(queue);
+          deepEqual(left.map((m) => m.body), numbers(100).slice(processed.length));
+        } finally {
+          await deleteQueue(queue);
+        }
+      });
+    }
+  }
+});
+
+Deno.test("consumer.ts killed with SIGKILL: its unacked messages come back redelivered", async () => {
+  const queue = uniqueQueue("sigkill");
+  try {
+    await fill(queue, 100);
+    const { child, finished } = await runUntil("consumer.ts", [
+      "--queue",
+      queue,
+      "--prefetch",
+      "10",
+      "--work",
+      "0.05",
+    ], (lines) => received(lines.join("\n")).length >= 5);
+    child.kill("SIGKILL");
+    const { code, stdout } = await finished;
+    deepEqual(code, 137);
+    const printed = received(stdout).length;
+    const left = await drain(queue);
+    // Acked are the printed ones, maybe less the last (killed between print and ack).
+    const acked = 100 - left.length;
+    ok(acked === printed || acked === printed - 1, `printed ${printed}, acked ${acked}`);
+    deepEqual(left.map((m) => m.body), numbers(100).slice(acked));
+    // Those the consumer held (prefetch 10) were delivered before: redelivered now.
+    const redelivered = left.filter((m) => m.redelivered).map((m) => m.body);
+    ok(redelivered.length >= 1 && redelivered.length <= 10, `${redelivered.length}`);
+    deepEqual(redelivered, numbers(100).slice(acked, acked + redelivered.length));
+  } finally {
+    await deleteQueue(queue);
+  }
+});
