@@ -64,18 +64,18 @@ export class DenoAMQPClient extends AMQPBaseClient {
   override connect(signal?: AbortSignal): Promise<AMQPBaseClient> {
     this.channels = [new AMQPChannel(this, 0)];
     return new Promise((resolve, reject) => {
-      this.connectPromise = [resolve, reject];
+      // The signal covers the whole handshake, until connection.open-ok settles the promise.
       const onAbort = () => {
         const reason = signal?.reason;
         this.#fail(reason instanceof Error ? reason : new AMQPError("Connect aborted", this));
       };
+      const settled = () => signal?.removeEventListener("abort", onAbort);
+      this.connectPromise = [
+        (client) => (settled(), resolve(client)),
+        (error) => (settled(), reject(error)),
+      ];
       signal?.addEventListener("abort", onAbort, { once: true });
-      const done = () => signal?.removeEventListener("abort", onAbort);
-      const open = this.#open(signal);
-      open.then(done, (error: Error) => {
-        done();
-        this.#fail(error);
-      });
+      this.#open(signal).catch((error: Error) => this.#fail(error));
     });
   }
 

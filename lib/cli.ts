@@ -7,19 +7,7 @@
  */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { BrokerError } from "./connection.ts";
-
-/** Bad command-line input: shown with the usage hint, exit code 2. */
-export class UsageError extends Error {
-  /**
-   * Creates the error.
-   * @param message One line naming the offending flag or value.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+import { BrokerError, UsageError } from "./errors.ts";
 
 /**
  * Parses `args` strictly with `node:util`'s `parseArgs`: unknown flags, missing values and
@@ -28,7 +16,7 @@ export class UsageError extends Error {
  * @example
  * ```ts
  * import { deepEqual, throws } from "node:assert/strict";
- * import { parseFlags, UsageError } from "./cli.ts";
+ * import { parseFlags, UsageError } from "./mod.ts";
  *
  * const flags = parseFlags(["--queue", "jobs"], { queue: { type: "string", default: "hello" } });
  * deepEqual(flags.queue, "jobs");
@@ -53,7 +41,7 @@ export function parseFlags<T extends ParseArgsOptionsConfig>(
  * @example
  * ```ts
  * import { deepEqual, throws } from "node:assert/strict";
- * import { integerFlag, UsageError } from "./cli.ts";
+ * import { integerFlag, UsageError } from "./mod.ts";
  *
  * deepEqual(integerFlag("count", "100"), 100);
  * throws(() => integerFlag("count", "abc"), UsageError);
@@ -180,7 +168,7 @@ export function idleTimer(
  * @example
  * ```ts
  * import { deepEqual } from "node:assert/strict";
- * import { failure, UsageError } from "./cli.ts";
+ * import { failure, UsageError } from "./mod.ts";
  *
  * deepEqual(failure(new UsageError("Unknown flag --x")).exitCode, 2);
  * deepEqual(failure(new Error("boom\n    at x.ts:1")).line, "boom");

@@ -6,6 +6,7 @@
 
 import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import { DenoAMQPClient } from "./_deno_client.ts";
+import { BrokerError, UsageError } from "./errors.ts";
 
 /** The URL used when neither a `--url` flag nor `AMQP_URL` is given. */
 export const DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672";
@@ -14,9 +15,15 @@ export const DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672";
 export interface ConnectOptions {
   /** Broker URL. Default: `AMQP_URL` from the environment, else {@linkcode DEFAULT_URL}. */
   url?: string | undefined;
-  /** Milliseconds allowed for the TCP connect and the AMQP handshake together. Default: 5000. */
+  /**
+   * Milliseconds allowed for the TCP connect and the AMQP handshake together.
+   * Default: the URL's `connection_timeout` query parameter, else 5000.
+   */
   timeout?: number;
-  /** Heartbeat interval in seconds proposed to the broker; 0 turns them off. Default: 60. */
+  /**
+   * Heartbeat interval in seconds proposed to the broker; 0 turns them off.
+   * Default: the URL's `heartbeat` query parameter, else 60.
+   */
   heartbeat?: number;
   /** Connection name shown in the management UI. Default: none. */
   name?: string;
@@ -24,19 +31,6 @@ export interface ConnectOptions {
   caCerts?: string[];
   /** Aborts a connect that is still in progress. Default: none. */
   signal?: AbortSignal;
-}
-
-/** A connection failure with a one-line, password-free message that says what to do. */
-export class BrokerError extends Error {
-  /**
-   * Creates the error.
-   * @param message The line to show the user.
-   * @param options `cause` keeps the original error.
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "BrokerError";
-  }
 }
 
 /**
@@ -63,8 +57,9 @@ export function resolveUrl(url?: string): string {
 }
 
 /**
- * Returns the URL with its password replaced by `****`, safe to print or log.
- * Text that does not parse as a URL is masked between `:` and `@` all the same.
+ * Returns the URL with its password replaced by `****`, safe to print or log. Text that is not
+ * a well-formed URL is masked from the first `:` to the `@` all the same; when in doubt it
+ * masks more, never less.
  *
  * @example
  * ```ts
@@ -72,14 +67,20 @@ export function resolveUrl(url?: string): string {
  * import { maskUrl } from "./connection.ts";
  *
  * deepEqual(maskUrl("amqp://guest:secret@host:5672/vhost"), "amqp://guest:****@host:5672/vhost");
+ * deepEqual(maskUrl("amqp//guest:secret@host"), "amqp//guest:****@host");
  * ```
  */
 export function maskUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1****@");
+  const scheme = url.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0] ?? "";
+  const rest = url.slice(scheme.length);
+  return scheme +
+    (scheme ? rest.replace(/^([^:@/]*):.*@/, "$1:****@") : rest.replace(/:[^@]*@/, ":****@"));
 }
 
 /**
- * Opens a connection to RabbitMQ on Deno's own sockets, with TCP_NODELAY on.
+ * Opens a connection to RabbitMQ on Deno's own sockets, with TCP_NODELAY on. The URL follows
+ * RabbitMQ's URI spec: `amqp[s]://user:password@host:port/vhost?heartbeat=60&connection_timeout=5000`.
+ * A malformed URL is a {@linkcode UsageError}.
  * Any failure is thrown as a {@linkcode BrokerError} with a one-line message naming the masked
  * URL and a hint; a timed-out or aborted attempt releases its socket.
  *
@@ -94,8 +95,23 @@ export function maskUrl(url: string): string {
  */
 export async function connect(options: ConnectOptions = {}): Promise<AMQPBaseClient> {
   const url = resolveUrl(options.url);
-  const timeout = options.timeout ?? 5000;
-  const client = createClient(url, options);
+  const parsed = parseBrokerUrl(url);
+  const timeout = options.timeout ?? queryNumber(parsed, "connection_timeout") ?? 5000;
+  const tls = parsed.protocol === "amqps:";
+  const client = new DenoAMQPClient(
+    decodeURIComponent(parsed.pathname.slice(1)) || "/",
+    decodeURIComponent(parsed.username) || "guest",
+    decodeURIComponent(parsed.password) || "guest",
+    {
+      hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
+      port: Number(parsed.port) || (tls ? 5671 : 5672),
+      tls,
+      caCerts: options.caCerts,
+      name: options.name,
+      heartbeat: options.heartbeat ?? queryNumber(parsed, "heartbeat") ?? 60,
+      frameMax: 131072,
+    },
+  );
   const timer = AbortSignal.timeout(timeout);
   const signal = options.signal ? AbortSignal.any([options.signal, timer]) : timer;
   try {
@@ -112,38 +128,36 @@ export async function connect(options: ConnectOptions = {}): Promise<AMQPBaseCli
   }
 }
 
-function createClient(url: string, options: ConnectOptions): DenoAMQPClient {
+function parseBrokerUrl(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new BrokerError(
+    throw new UsageError(
       `Cannot parse the broker URL "${
         maskUrl(url)
       }": expected amqp://user:password@host:port/vhost`,
     );
   }
   if (parsed.protocol !== "amqp:" && parsed.protocol !== "amqps:") {
-    throw new BrokerError(
+    throw new UsageError(
       `Cannot use the broker URL "${maskUrl(url)}": the scheme must be amqp:// or amqps://`,
     );
   }
-  const tls = parsed.protocol === "amqps:";
-  const heartbeat = Number(parsed.searchParams.get("heartbeat") ?? options.heartbeat ?? 60);
-  return new DenoAMQPClient(
-    decodeURIComponent(parsed.pathname.slice(1)) || "/",
-    decodeURIComponent(parsed.username) || "guest",
-    decodeURIComponent(parsed.password) || "guest",
-    {
-      hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
-      port: Number(parsed.port) || (tls ? 5671 : 5672),
-      tls,
-      caCerts: options.caCerts,
-      name: options.name,
-      heartbeat,
-      frameMax: 131072,
-    },
-  );
+  return parsed;
+}
+
+/** A numeric query parameter of the URL (RabbitMQ's URI spec), or undefined when absent. */
+function queryNumber(url: URL, name: string): number | undefined {
+  const value = url.searchParams.get(name);
+  if (value === null) return undefined;
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number) || number < 0) {
+    throw new UsageError(
+      `Cannot use ${name}=${value} in the broker URL: expected a number, 0 or more`,
+    );
+  }
+  return number;
 }
 
 /** Turns what the socket or the broker said into one line with a hint. */

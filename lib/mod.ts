@@ -21,6 +21,7 @@
  * @module
  */
 
+export * from "./errors.ts";
 export * from "./connection.ts";
 export * from "./queue.ts";
 export * from "./publish.ts";

@@ -6,7 +6,7 @@
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
-import { BrokerError } from "./connection.ts";
+import { BrokerError } from "./errors.ts";
 
 /** Properties that make a message survive a broker restart (delivery mode 2). */
 export const PERSISTENT: AMQPProperties = { deliveryMode: 2 };

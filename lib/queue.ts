@@ -5,7 +5,7 @@
  */
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
-import { BrokerError } from "./connection.ts";
+import { BrokerError } from "./errors.ts";
 
 /**
  * Declares a durable, non-exclusive queue, as both producer.ts and consumer.ts do: declaring it

@@ -68,17 +68,26 @@ const brokerAddress = (() => {
   return `${url.hostname}:${url.port || (url.protocol === "amqps:" ? 5671 : 5672)}`;
 })();
 
-/** Deno flags for running a script as the README does, with network access to the broker. */
-export function scriptCommand(script: string, args: string[], env?: Record<string, string>) {
+/** How a script is started: extra environment, and the hosts it may reach. */
+export interface ScriptOptions {
+  env?: Record<string, string>;
+  /** `--allow-net` value, `true` for any host. Default: the test broker's host:port. */
+  allowNet?: string | true;
+}
+
+/** Runs a script as the README does: narrow permissions, `AMQP_URL` set to the test broker. */
+export function scriptCommand(script: string, args: string[], options: ScriptOptions = {}) {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      `--allow-net=${brokerAddress}`,
+      options.allowNet === true
+        ? "--allow-net"
+        : `--allow-net=${options.allowNet ?? brokerAddress}`,
       "--allow-env=AMQP_URL",
       new URL(`../${script}`, import.meta.url).pathname,
       ...args,
     ],
-    env: { AMQP_URL: BROKER_URL, NO_COLOR: "1", ...env },
+    env: { AMQP_URL: BROKER_URL, NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -98,10 +107,10 @@ export interface Ran {
 export async function run(
   script: string,
   args: string[],
-  env?: Record<string, string>,
+  options?: ScriptOptions,
 ): Promise<Ran> {
   const started = performance.now();
-  const { code, stdout, stderr } = await scriptCommand(script, args, env).output();
+  const { code, stdout, stderr } = await scriptCommand(script, args, options).output();
   const decoder = new TextDecoder();
   return {
     code,

@@ -1,0 +1,153 @@
+import { deepEqual, doesNotMatch, match, ok } from "node:assert/strict";
+import { BROKER_URL, deleteQueue, run, uniqueQueue, withChannel } from "./_helpers.ts";
+
+const SCRIPTS = ["producer.ts", "consumer.ts"];
+
+/** One line on stderr, no stack trace, no password, and the expected exit code. */
+function assertOneLineError(
+  result: { code: number; stdout: string; stderr: string },
+  code: number,
+  pattern: RegExp,
+  password?: string,
+) {
+  deepEqual(result.code, code, result.stderr);
+  deepEqual(result.stderr.trimEnd().split("\n").length, 1, result.stderr);
+  match(result.stderr, pattern);
+  doesNotMatch(result.stderr, /^\s+at /m);
+  if (password) ok(!(result.stdout + result.stderr).includes(password), "password printed");
+}
+
+/** A local port that nothing listens on. */
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+function withCredentials(user: string, password: string, path = ""): string {
+  const url = new URL(BROKER_URL);
+  url.username = user;
+  url.password = password;
+  if (path) url.pathname = path;
+  return url.href;
+}
+
+Deno.test("no broker at the URL: one masked line on stderr, exit 1, quickly", async (t) => {
+  for (const script of SCRIPTS) {
+    await t.step(script, async () => {
+      const url = `amqp://guest:hunter2@127.0.0.1:${closedPort()}`;
+      const result = await run(script, ["--url", url], { allowNet: "127.0.0.1" });
+      assertOneLineError(
+        result,
+        1,
+        /amqp:\/\/guest:\*\*\*\*@127\.0\.0\.1:\d+: connection refused/,
+        "hunter2",
+      );
+      ok(result.ms < 3000, `took ${result.ms} ms`);
+    });
+  }
+});
+
+Deno.test("a port that accepts TCP but never answers: timeout line, exit 1, socket released", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  const accepted = (async () => {
+    const conn = await listener.accept();
+    const buffer = new Uint8Array(64);
+    while ((await conn.read(buffer)) !== null) { /* say nothing */ }
+    conn.close();
+    return true; // the client closed its side
+  })();
+  try {
+    const url = `amqp://guest:guest@127.0.0.1:${port}/?connection_timeout=500`;
+    const result = await run("consumer.ts", ["--url", url], { allowNet: "127.0.0.1" });
+    assertOneLineError(result, 1, /no answer within 0\.5 s/);
+    ok(result.ms < 3000, `took ${result.ms} ms`);
+    deepEqual(await accepted, true);
+  } finally {
+    listener.close();
+  }
+});
+
+Deno.test("wrong password: access refused, exit 1, password never printed", async (t) => {
+  for (const script of SCRIPTS) {
+    await t.step(script, async () => {
+      const result = await run(script, ["--url", withCredentials("guest", "wrong-pass-42")]);
+      assertOneLineError(result, 1, /access refused \(403\)/, "wrong-pass-42");
+    });
+  }
+});
+
+Deno.test("unknown vhost: a line naming it, exit 1", async () => {
+  const result = await run("consumer.ts", [
+    "--url",
+    withCredentials("guest", "guest", "/no-such-vhost"),
+  ]);
+  assertOneLineError(result, 1, /vhost "no-such-vhost".*\(530\)/);
+});
+
+Deno.test("unknown host and malformed URL: one line each", async (t) => {
+  await t.step("unknown host: exit 1", async () => {
+    const result = await run("producer.ts", [
+      "--url",
+      "amqp://guest:guest@no-such-host.invalid:5672",
+    ], {
+      allowNet: true,
+    });
+    assertOneLineError(result, 1, /unknown host/);
+  });
+  await t.step("malformed URL: exit 2", async () => {
+    const result = await run("producer.ts", ["--url", "amqp//guest:s3cr3t@oops"]);
+    assertOneLineError(result, 2, /Cannot parse the broker URL/, "s3cr3t");
+  });
+  await t.step("wrong scheme: exit 2", async () => {
+    const result = await run("producer.ts", ["--url", "http://guest:s3cr3t@127.0.0.1:5672"]);
+    assertOneLineError(result, 2, /scheme must be amqp/, "s3cr3t");
+  });
+});
+
+Deno.test("a queue that exists with other settings: 406 line with a hint, exit 1", async (t) => {
+  const queue = uniqueQueue("inequivalent");
+  try {
+    await withChannel((channel) =>
+      channel.queueDeclare(queue, { durable: false, autoDelete: false, exclusive: false })
+    );
+    for (const script of SCRIPTS) {
+      await t.step(script, async () => {
+        const result = await run(script, ["--queue", queue]);
+        assertOneLineError(
+          result,
+          1,
+          /already exists with other settings \(406.*durable.*delete_queue/,
+        );
+      });
+    }
+  } finally {
+    await deleteQueue(queue);
+  }
+});
+
+Deno.test("bad flags: one usage line on stderr, exit 2", async (t) => {
+  const cases: [string, string[], RegExp][] = [
+    ["producer.ts", ["--bogus"], /Unknown flag '--bogus'/],
+    ["producer.ts", ["--count", "abc"], /--count "abc"/],
+    ["producer.ts", ["--count", "-1"], /--count/],
+    ["producer.ts", ["--count"], /--count/],
+    ["producer.ts", ["stray"], /stray/],
+    ["consumer.ts", ["--style", "push"], /--style "push"/],
+    ["consumer.ts", ["--prefetch", "many"], /--prefetch "many"/],
+    ["consumer.ts", ["--idle", "0"], /--idle "0"/],
+    ["consumer.ts", ["--max", "0"], /--max "0"/],
+    ["consumer.ts", ["--inactivity", "soon"], /--inactivity "soon"/],
+    ["consumer.ts", ["--auto-ack", "--requeue-once"], /--requeue-once with --auto-ack/],
+  ];
+  for (const [script, args, pattern] of cases) {
+    await t.step(`${script} ${args.join(" ")}`, async () => {
+      const result = await run(script, args);
+      assertOneLineError(result, 2, pattern);
+      match(result.stderr, /--help/);
+      deepEqual(result.stdout, "");
+    });
+  }
+});
