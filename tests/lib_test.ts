@@ -1,0 +1,376 @@
+import { deepEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
+import {
+  basicConsume,
+  basicGet,
+  basicPublishConfirmed,
+  BrokerError,
+  connect,
+  declareQueue,
+  DEFAULT_URL,
+  failure,
+  integerFlag,
+  maskUrl,
+  messages,
+  parseFlags,
+  secondsFlag,
+  UsageError,
+} from "../lib/mod.ts";
+import { BROKER_URL, deleteQueue, depth, fill, numbers, uniqueQueue } from "./_helpers.ts";
+import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
+
+/** Opens a connection and channel for a test; the connection closes when disposed. */
+async function open(): Promise<{ channel: AMQPChannel } & AsyncDisposable> {
+  const connection = await connect({ url: BROKER_URL });
+  const channel = await connection.channel();
+  return {
+    channel,
+    [Symbol.asyncDispose]: () => connection.close().catch(() => {}),
+  };
+}
+
+Deno.test("resolveUrl() takes --url, else AMQP_URL, else the default", async (t) => {
+  const resolve = async (env: Record<string, string>, arg = "") => {
+    const code = `import { resolveUrl } from "${new URL("../lib/mod.ts", import.meta.url)}";` +
+      `console.log(resolveUrl(${JSON.stringify(arg)} || undefined));`;
+    const { stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", code],
+      env,
+      clearEnv: true,
+    }).output();
+    return new TextDecoder().decode(stdout).trim();
+  };
+  await t.step("default", async () => deepEqual(await resolve({}), DEFAULT_URL));
+  await t.step("AMQP_URL", async () => {
+    deepEqual(await resolve({ AMQP_URL: "amqp://a:b@h:1/v" }), "amqp://a:b@h:1/v");
+  });
+  await t.step("explicit wins", async () => {
+    deepEqual(await resolve({ AMQP_URL: "amqp://env" }, "amqp://flag"), "amqp://flag");
+  });
+});
+
+Deno.test("maskUrl() hides the password and nothing else", () => {
+  const cases: [string, string][] = [
+    ["amqp://guest:guest@127.0.0.1:5672", "amqp://guest:****@127.0.0.1:5672"],
+    ["amqps://u:p%40ss@host/vhost?heartbeat=5", "amqps://u:****@host/vhost?heartbeat=5"],
+    ["amqp://u:raw/pass@host:5672/v", "amqp://u:****@host:5672/v"],
+    ["amqp://user@host:5672", "amqp://user@host:5672"],
+    ["amqp://host:5672/vhost", "amqp://host:5672/vhost"],
+    ["amqp://:secret@host", "amqp://:****@host"],
+    ["amqp//guest:secret@host", "amqp//guest:****@host"],
+    ["guest:secret@host", "guest:****@host"],
+  ];
+  for (const [url, masked] of cases) deepEqual(maskUrl(url), masked, url);
+});
+
+Deno.test("flag helpers: strict parsing, numbers with clear messages, exit codes", async (t) => {
+  await t.step("parseFlags", () => {
+    const spec = { count: { type: "string" as const }, yes: { type: "boolean" as const } };
+    deepEqual(parseFlags(["--count", "3", "--yes"], spec), { count: "3", yes: true });
+    throws(() => parseFlags(["--cuont", "3"], spec), /Unknown flag '--cuont'/);
+    throws(() => parseFlags(["extra"], spec), UsageError);
+    throws(() => parseFlags(["--count"], spec), UsageError);
+  });
+  await t.step("integerFlag", () => {
+    deepEqual(integerFlag("count", "0", 0), 0);
+    deepEqual(integerFlag("count", " 12 "), 12);
+    for (const bad of ["", "abc", "-1", "1.5", "1e3", "0x10", "9007199254740993"]) {
+      throws(() => integerFlag("count", bad), UsageError, bad);
+    }
+    throws(() => integerFlag("max", "0"), /Cannot parse --max "0": expected a whole number, 1/);
+  });
+  await t.step("secondsFlag", () => {
+    deepEqual(secondsFlag("idle", "0.25"), 250);
+    for (const bad of ["", "0", "-1", "soon", "Infinity"]) {
+      throws(() => secondsFlag("idle", bad), UsageError, bad);
+    }
+  });
+  await t.step("failure", () => {
+    deepEqual(failure(new UsageError("Unknown flag '--x'")), {
+      line: "Unknown flag '--x' (see --help)",
+      exitCode: 2,
+    });
+    deepEqual(failure(new BrokerError("Cannot connect")), { line: "Cannot connect", exitCode: 1 });
+    deepEqual(failure(new TypeError("bad\n    at x.ts:1:1")), { line: "Error: bad", exitCode: 1 });
+    deepEqual(failure("plain"), { line: "Error: plain", exitCode: 1 });
+  });
+});
+
+Deno.test("connect() times out on a silent port and really releases the socket", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  const peerClosed = (async () => {
+    const conn = await listener.accept();
+    const buffer = new Uint8Array(64);
+    let bytes = 0;
+    for (let read; (read = await conn.read(buffer)) !== null;) bytes += read;
+    conn.close();
+    return bytes;
+  })();
+  try {
+    const started = performance.now();
+    await rejects(
+      connect({ url: `amqp://guest:guest@127.0.0.1:${port}`, timeout: 300 }),
+      (error: Error) =>
+        error instanceof BrokerError && /no answer within 0\.3 s/.test(error.message),
+    );
+    const elapsed = performance.now() - started;
+    ok(elapsed >= 290 && elapsed < 2000, `${elapsed} ms`);
+    // The peer sees end-of-stream after the 8-byte protocol header: the client closed it.
+    deepEqual(await peerClosed, 8);
+  } finally {
+    listener.close();
+  }
+});
+
+Deno.test("connect() can be aborted by the caller", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  const accepted = listener.accept();
+  try {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("user gave up")), 100);
+    await rejects(
+      connect({ url: `amqp://127.0.0.1:${port}`, timeout: 10_000, signal: controller.signal }),
+      /user gave up/,
+    );
+  } finally {
+    (await accepted).close();
+    listener.close();
+  }
+});
+
+Deno.test("the Deno transport carries bodies larger than a frame and its read buffer", async () => {
+  const queue = uniqueQueue("large");
+  try {
+    await using broker = await open();
+    const { channel } = broker;
+    await channel.queueDeclare(queue, { durable: false, exclusive: false, autoDelete: false });
+    const body = new Uint8Array(3 * 1024 * 1024 + 7).map((_, i) => i % 251);
+    await basicPublishConfirmed(channel, queue, [body, "small"]);
+    const first = await channel.basicGet(queue, { noAck: true });
+    const second = await channel.basicGet(queue, { noAck: true });
+    deepEqual(first?.body, body);
+    deepEqual(second?.bodyString(), "small");
+  } finally {
+    await deleteQueue(queue);
+  }
+});
+
+Deno.test("basicPublishConfirmed() reports a publish the broker nacks", async () => {
+  const queue = uniqueQueue("overflow");
+  try {
+    await using broker = await open();
+    const { channel } = broker;
+    await channel.queueDeclare(queue, { durable: false, exclusive: false, autoDelete: false }, {
+      "x-max-length": 2,
+      "x-overflow": "reject-publish",
+    });
+    const confirmed: string[] = [];
+    await rejects(
+      basicPublishConfirmed(channel, queue, ["a", "b", "c", "d"], {
+        window: 1,
+        onConfirm: (body) => confirmed.push(String(body)),
+      }),
+      (error: Error) =>
+        error instanceof BrokerError && /did not accept message 2/.test(error.message),
+    );
+    deepEqual(confirmed, ["a", "b"]);
+    equal(await depth(queue), 2);
+  } finally {
+    await deleteQueue(queue);
+  }
+});
+
+Deno.test("basicGet() returns messages, and null once its signal aborts on an empty queue", async () => {
+  const queue = uniqueQueue("get");
+  try {
+    await fill(queue, 2);
+    await using broker = await open();
+    const { channel } = broker;
+    const first = await basicGet(channel, queue, { noAck: false });
+    deepEqual(first?.bodyString(), "0");
+    await first?.ack();
+    const second = await basicGet(channel, queue, { noAck: true });
+    deepEqual(second?.bodyString(), "1");
+    const started = performance.now();
+    const none = await basicGet(channel, queue, {
+      noAck: false,
+      pollInterval: 20,
+      signal: AbortSignal.timeout(150),
+    });
+    equal(none, null);
+    ok(performance.now() - started >= 140);
+  } finally {
+    await deleteQueue(queue);
+  }
+});
+
+Deno.test("messages() yields null after the inactivity timeout, then resumes", async () => {
+  const queue = uniqueQueue("inactivity");
+  try {
+    await fill(queue, 0);
+    await using broker = await open();
+    const { channel } = broker;
+    const seen: (string | null)[] = [];
+    const started = performance.now();
+    let firstNullAt = 0;
+    for await (const message of messages(channel, queue, { noAck: true, inactivityTimeout: 200 })) {
+      if (message === null) {
+        firstNullAt ||= performance.now() - started;
+        seen.push(null);
+        if (seen.length === 1) await fill(queue, 1); // a message after the first quiet spell
+        if (seen.filter((m) => m === null).length === 2) break;
+      } else {
+        seen.push(message.bodyString());
+      }
+    }
+    deepEqual(seen, [null, "0", null]);
+    ok(firstNullAt >= 190 && firstNullAt < 1000, `${firstNullAt} ms`);
+  } finally {
+    await deleteQueue(queue);
+  }
+});
+
+Deno.test("messages(): break cancels the consumer and requeues what it buffered", async () => {
+  const queue = uniqueQueue("break");
+  try {
+    await fill(queue, 10);
+    await using broker = await open();
+    const { channel } = broker;
+    await channel.basicQos(10);
+    let held;
+    for await (const message of messages(channel, queue, { noAck: false })) {
+      held = message; // keep the first, unacked, and leave
+      // Let all 10 arrive in the buffer before breaking.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      break;
+    }
+    deepEqual(held?.bodyString(), "0");
+    // The 9 buffered are ready again while the connection is still open; "0" is still ours.
+    const declared = await channel.queueDeclare(queue, { passive: true });
+    deepEqual([declared.messageCount, declared.consumerCount], [9, 0]);
+    await held?.ack();
+    const rest = [];
+    for (let m; (m = await channel.basicGet(queue, { noAck: true }));) {
+      rest.push({ body: m.bodyString(), redelivered: m.redelivered });
+    }
+    deepEqual(rest.map((m) => m.body), numbers(10).slice(1));
+    ok(rest.every((m) => m.redelivered), "requeued messages come back marked redelivered");
+  } finally {
+    await deleteQueue(queue);
+  }
+});
+
+Deno.test("messages(): an abort with auto-ack hands out what was buffered, losing none", async () => {
+  const queue = uniqueQueue("abort-autoack");
+  try {
+    await fill(queue, 50);
+    await using broker = await open();
+    const { channel } = broker;
+    const stop = new AbortController();
+    const seen: string[] = [];
+    for await (const message of messages(channel, queue, { noAck: true, signal: stop.signal })) {
+      seen.push(message!.bodyString()!);
+      if (seen.length === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100)); // all 50 are pushed meanwhile
+        stop.abort();
+      }
+    }
+    deepEqual(seen, numbers(50));
+    equal(await depth(queue), 0);
+  } finally {
+    await deleteQueue(queue);
+  }
+});
+
+Deno.test("basicConsume() resolves on abort; a throwing handler rejects and loses nothing", async (t) => {
+  await t.step("abort after 5: the rest go back", async () => {
+    const queue = uniqueQueue("consume-abort");
+    try {
+      await fill(queue, 20);
+      await using broker = await open();
+      const { channel } = broker;
+      await channel.basicQos(5);
+      const stop = new AbortController();
+      const seen: string[] = [];
+      await basicConsume(channel, queue, async (message) => {
+        seen.push(message.bodyString()!);
+        await message.ack();
+        if (seen.length === 5) stop.abort();
+      }, { noAck: false, signal: stop.signal });
+      deepEqual(seen, numbers(5));
+      equal(await depth(queue), 15);
+    } finally {
+      await deleteQueue(queue);
+    }
+  });
+  await t.step("handler throws on the 3rd: rejected, 3rd and later stay queued", async () => {
+    const queue = uniqueQueue("consume-throw");
+    try {
+      await fill(queue, 10);
+      {
+        await using broker = await open();
+        const { channel } = broker;
+        await channel.basicQos(4);
+        let calls = 0;
+        await rejects(
+          basicConsume(channel, queue, async (message) => {
+            if (++calls === 3) throw new Error("handler failed");
+            await message.ack();
+          }, { noAck: false }),
+          /handler failed/,
+        );
+        equal(calls, 3);
+      }
+      // Connection closed: the unacked 3rd is back too.
+      const left = await depth(queue);
+      equal(left, 8);
+    } finally {
+      await deleteQueue(queue);
+    }
+  });
+  await t.step("the handler runs one message at a time, in order", async () => {
+    const queue = uniqueQueue("consume-serial");
+    try {
+      await fill(queue, 30);
+      await using broker = await open();
+      const { channel } = broker;
+      await channel.basicQos(30);
+      let running = 0;
+      let most = 0;
+      const seen: string[] = [];
+      const stop = new AbortController();
+      await basicConsume(channel, queue, async (message) => {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        seen.push(message.bodyString()!);
+        await message.ack();
+        running--;
+        if (seen.length === 30) stop.abort();
+      }, { noAck: false, signal: stop.signal });
+      deepEqual([seen, most], [numbers(30), 1]);
+    } finally {
+      await deleteQueue(queue);
+    }
+  });
+});
+
+Deno.test("declareQueue() turns 406 into a line naming the queue and the fix", async () => {
+  const queue = uniqueQueue("406");
+  try {
+    await using broker = await open();
+    await broker.channel.queueDeclare(queue, {
+      durable: false,
+      exclusive: false,
+      autoDelete: false,
+    });
+    await using other = await open();
+    await rejects(declareQueue(other.channel, queue), (error: Error) => {
+      match(error.message, new RegExp(`Queue "${queue.replaceAll(".", "\\.")}" already exists`));
+      match(error.message, /rabbitmqctl delete_queue/);
+      return error instanceof BrokerError;
+    });
+  } finally {
+    await deleteQueue(queue);
+  }
+});
