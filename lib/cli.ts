@@ -171,7 +171,7 @@ export function idleTimer(
  * import { failure, UsageError } from "./mod.ts";
  *
  * deepEqual(failure(new UsageError("Unknown flag --x")).exitCode, 2);
- * deepEqual(failure(new Error("boom\n    at x.ts:1")).line, "boom");
+ * deepEqual(failure(new Error("boom\n    at x.ts:1")).line, "Error: boom");
  * ```
  */
 export function failure(error: unknown): { line: string; exitCode: number } {
