@@ -70,3 +70,28 @@ Deno.test("consumer.ts killed with SIGKILL: its unacked messages come back redel
     await deleteQueue(queue);
   }
 });
+
+Deno.test("consumer.ts: a second SIGINT exits at once (130); the held message comes back", async () => {
+  const queue = uniqueQueue("sigint-twice");
+  try {
+    await fill(queue, 3);
+    const { child, finished } = await runUntil("consumer.ts", [
+      "--queue",
+      queue,
+      "--work",
+      "30",
+    ], (lines) => received(lines.join("\n")).length >= 1);
+    const started = performance.now();
+    child.kill("SIGINT"); // would wait for the 30 s of work on '0'
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    child.kill("SIGINT");
+    const { code } = await finished;
+    deepEqual(code, 130);
+    ok(performance.now() - started < 5000, "did not wait for the work");
+    const left = await drain(queue);
+    deepEqual(left.map((m) => m.body), numbers(3));
+    deepEqual(left[0]?.redelivered, true);
+  } finally {
+    await deleteQueue(queue);
+  }
+});
