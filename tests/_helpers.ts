@@ -163,3 +163,43 @@ export async function runUntil(
 export function received(stdout: string): string[] {
   return [...stdout.matchAll(/^ \[x\] Received '([^']*)'/gm)].map((match) => match[1]!);
 }
+
+/**
+ * Runs `fn` with a fresh queue holding `count` messages "0".."count-1" (declared as the scripts
+ * declare it), and deletes the queue afterwards, whatever happens.
+ */
+export async function withQueue(
+  label: string,
+  count: number,
+  fn: (queue: string) => Promise<void>,
+): Promise<void> {
+  const queue = uniqueQueue(label);
+  try {
+    await fill(queue, count);
+    await fn(queue);
+  } finally {
+    await deleteQueue(queue);
+  }
+}
+
+/**
+ * A local TCP port that accepts connections and never says a word: a dead or wrong peer.
+ * `received` resolves to the bytes the client sent once the client closes its side; close the
+ * listener when done.
+ */
+export function silentPeer(): { port: number; received: Promise<number> } & Disposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const received = (async () => {
+    const conn = await listener.accept();
+    const buffer = new Uint8Array(64);
+    let bytes = 0;
+    for (let read; (read = await conn.read(buffer)) !== null;) bytes += read;
+    conn.close();
+    return bytes;
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    received,
+    [Symbol.dispose]: () => listener.close(),
+  };
+}

@@ -1,5 +1,5 @@
 import { deepEqual, doesNotMatch, match, ok } from "node:assert/strict";
-import { BROKER_URL, deleteQueue, run, uniqueQueue, withChannel } from "./_helpers.ts";
+import { BROKER_URL, deleteQueue, run, silentPeer, uniqueQueue, withChannel } from "./_helpers.ts";
 
 const SCRIPTS = ["producer.ts", "consumer.ts"];
 
@@ -50,24 +50,12 @@ Deno.test("no broker at the URL: one masked line on stderr, exit 1, quickly", as
 });
 
 Deno.test("a port that accepts TCP but never answers: timeout line, exit 1, socket released", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  const accepted = (async () => {
-    const conn = await listener.accept();
-    const buffer = new Uint8Array(64);
-    while ((await conn.read(buffer)) !== null) { /* say nothing */ }
-    conn.close();
-    return true; // the client closed its side
-  })();
-  try {
-    const url = `amqp://guest:guest@127.0.0.1:${port}/?connection_timeout=500`;
-    const result = await run("consumer.ts", ["--url", url], { allowNet: "127.0.0.1" });
-    assertOneLineError(result, 1, /no answer within 0\.5 s/);
-    ok(result.ms < 3000, `took ${result.ms} ms`);
-    deepEqual(await accepted, true);
-  } finally {
-    listener.close();
-  }
+  using peer = silentPeer();
+  const url = `amqp://guest:guest@127.0.0.1:${peer.port}/?connection_timeout=500`;
+  const result = await run("consumer.ts", ["--url", url], { allowNet: "127.0.0.1" });
+  assertOneLineError(result, 1, /no answer within 0\.5 s/);
+  ok(result.ms < 3000, `took ${result.ms} ms`);
+  deepEqual(await peer.received, 8, "the client sent its protocol header, then closed");
 });
 
 Deno.test("wrong password: access refused, exit 1, password never printed", async (t) => {

@@ -15,7 +15,16 @@ import {
   secondsFlag,
   UsageError,
 } from "../lib/mod.ts";
-import { BROKER_URL, deleteQueue, depth, fill, numbers, uniqueQueue } from "./_helpers.ts";
+import {
+  BROKER_URL,
+  deleteQueue,
+  depth,
+  fill,
+  numbers,
+  silentPeer,
+  uniqueQueue,
+} from "./_helpers.ts";
+import { withQueue } from "./_helpers.ts";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 
 /** Opens a connection and channel for a test; the connection closes when disposed. */
@@ -96,47 +105,27 @@ Deno.test("flag helpers: strict parsing, numbers with clear messages, exit codes
 });
 
 Deno.test("connect() times out on a silent port and really releases the socket", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  const peerClosed = (async () => {
-    const conn = await listener.accept();
-    const buffer = new Uint8Array(64);
-    let bytes = 0;
-    for (let read; (read = await conn.read(buffer)) !== null;) bytes += read;
-    conn.close();
-    return bytes;
-  })();
-  try {
-    const started = performance.now();
-    await rejects(
-      connect({ url: `amqp://guest:guest@127.0.0.1:${port}`, timeout: 300 }),
-      (error: Error) =>
-        error instanceof BrokerError && /no answer within 0\.3 s/.test(error.message),
-    );
-    const elapsed = performance.now() - started;
-    ok(elapsed >= 290 && elapsed < 2000, `${elapsed} ms`);
-    // The peer sees end-of-stream after the 8-byte protocol header: the client closed it.
-    deepEqual(await peerClosed, 8);
-  } finally {
-    listener.close();
-  }
+  using peer = silentPeer();
+  const started = performance.now();
+  await rejects(
+    connect({ url: `amqp://guest:guest@127.0.0.1:${peer.port}`, timeout: 300 }),
+    (error: Error) => error instanceof BrokerError && /no answer within 0\.3 s/.test(error.message),
+  );
+  const elapsed = performance.now() - started;
+  ok(elapsed >= 290 && elapsed < 2000, `${elapsed} ms`);
+  // The peer sees end-of-stream after the 8-byte protocol header: the client closed it.
+  deepEqual(await peer.received, 8);
 });
 
 Deno.test("connect() can be aborted by the caller", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  const accepted = listener.accept();
-  try {
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("user gave up")), 100);
-    await rejects(
-      connect({ url: `amqp://127.0.0.1:${port}`, timeout: 10_000, signal: controller.signal }),
-      /user gave up/,
-    );
-  } finally {
-    (await accepted).close();
-    listener.close();
-  }
+  using peer = silentPeer();
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error("user gave up")), 100);
+  await rejects(
+    connect({ url: `amqp://127.0.0.1:${peer.port}`, timeout: 10_000, signal: controller.signal }),
+    /user gave up/,
+  );
+  deepEqual(await peer.received, 8);
 });
 
 Deno.test("the Deno transport carries bodies larger than a frame and its read buffer", async () => {
@@ -182,9 +171,7 @@ Deno.test("basicPublishConfirmed() reports a publish the broker nacks", async ()
 });
 
 Deno.test("basicGet() returns messages, and null once its signal aborts on an empty queue", async () => {
-  const queue = uniqueQueue("get");
-  try {
-    await fill(queue, 2);
+  await withQueue("get", 2, async (queue) => {
     await using broker = await open();
     const { channel } = broker;
     const first = await basicGet(channel, queue, { noAck: false });
@@ -200,15 +187,11 @@ Deno.test("basicGet() returns messages, and null once its signal aborts on an em
     });
     equal(none, null);
     ok(performance.now() - started >= 140);
-  } finally {
-    await deleteQueue(queue);
-  }
+  });
 });
 
 Deno.test("messages() yields null after the inactivity timeout, then resumes", async () => {
-  const queue = uniqueQueue("inactivity");
-  try {
-    await fill(queue, 0);
+  await withQueue("inactivity", 0, async (queue) => {
     await using broker = await open();
     const { channel } = broker;
     const seen: (string | null)[] = [];
@@ -226,15 +209,11 @@ Deno.test("messages() yields null after the inactivity timeout, then resumes", a
     }
     deepEqual(seen, [null, "0", null]);
     ok(firstNullAt >= 190 && firstNullAt < 1000, `${firstNullAt} ms`);
-  } finally {
-    await deleteQueue(queue);
-  }
+  });
 });
 
 Deno.test("messages(): break cancels the consumer and requeues what it buffered", async () => {
-  const queue = uniqueQueue("break");
-  try {
-    await fill(queue, 10);
+  await withQueue("break", 10, async (queue) => {
     await using broker = await open();
     const { channel } = broker;
     await channel.basicQos(10);
@@ -256,15 +235,11 @@ Deno.test("messages(): break cancels the consumer and requeues what it buffered"
     }
     deepEqual(rest.map((m) => m.body), numbers(10).slice(1));
     ok(rest.every((m) => m.redelivered), "requeued messages come back marked redelivered");
-  } finally {
-    await deleteQueue(queue);
-  }
+  });
 });
 
 Deno.test("messages(): an abort with auto-ack hands out what was buffered, losing none", async () => {
-  const queue = uniqueQueue("abort-autoack");
-  try {
-    await fill(queue, 50);
+  await withQueue("abort-autoack", 50, async (queue) => {
     await using broker = await open();
     const { channel } = broker;
     const stop = new AbortController();
@@ -278,16 +253,12 @@ Deno.test("messages(): an abort with auto-ack hands out what was buffered, losin
     }
     deepEqual(seen, numbers(50));
     equal(await depth(queue), 0);
-  } finally {
-    await deleteQueue(queue);
-  }
+  });
 });
 
 Deno.test("basicConsume() resolves on abort; a throwing handler rejects and loses nothing", async (t) => {
   await t.step("abort after 5: the rest go back", async () => {
-    const queue = uniqueQueue("consume-abort");
-    try {
-      await fill(queue, 20);
+    await withQueue("consume-abort", 20, async (queue) => {
       await using broker = await open();
       const { channel } = broker;
       await channel.basicQos(5);
@@ -300,14 +271,10 @@ Deno.test("basicConsume() resolves on abort; a throwing handler rejects and lose
       }, { noAck: false, signal: stop.signal });
       deepEqual(seen, numbers(5));
       equal(await depth(queue), 15);
-    } finally {
-      await deleteQueue(queue);
-    }
+    });
   });
   await t.step("handler throws on the 3rd: rejected, 3rd and later stay queued", async () => {
-    const queue = uniqueQueue("consume-throw");
-    try {
-      await fill(queue, 10);
+    await withQueue("consume-throw", 10, async (queue) => {
       {
         await using broker = await open();
         const { channel } = broker;
@@ -325,14 +292,10 @@ Deno.test("basicConsume() resolves on abort; a throwing handler rejects and lose
       // Connection closed: the unacked 3rd is back too.
       const left = await depth(queue);
       equal(left, 8);
-    } finally {
-      await deleteQueue(queue);
-    }
+    });
   });
   await t.step("the handler runs one message at a time, in order", async () => {
-    const queue = uniqueQueue("consume-serial");
-    try {
-      await fill(queue, 30);
+    await withQueue("consume-serial", 30, async (queue) => {
       await using broker = await open();
       const { channel } = broker;
       await channel.basicQos(30);
@@ -349,9 +312,7 @@ Deno.test("basicConsume() resolves on abort; a throwing handler rejects and lose
         if (seen.length === 30) stop.abort();
       }, { noAck: false, signal: stop.signal });
       deepEqual([seen, most], [numbers(30), 1]);
-    } finally {
-      await deleteQueue(queue);
-    }
+    });
   });
 });
 

@@ -1,4 +1,4 @@
-import { deepEqual, match } from "node:assert/strict";
+import { deepEqual } from "node:assert/strict";
 import { deleteQueue, depth, numbers, run, uniqueQueue, withChannel } from "./_helpers.ts";
 
 Deno.test("producer.ts puts exactly 100 persistent messages, in order, in a durable queue", async () => {
@@ -52,11 +52,4 @@ Deno.test("producer.ts --count N sends N, and --count 0 sends none", async (t) =
       }
     });
   }
-});
-
-Deno.test("producer.ts --help prints usage on stdout and exits 0", async () => {
-  const { code, stdout, stderr } = await run("producer.ts", ["--help"]);
-  deepEqual(code, 0);
-  deepEqual(stderr, "");
-  match(stdout, /^Usage: producer\.ts/);
 });
