@@ -92,7 +92,16 @@ export function secondsFlag(name: string, value: string | undefined): number | u
   return Math.round(seconds * 1000);
 }
 
-/** Options for {@linkcode onShutdownSignal}. */
+/**
+ * Options for {@linkcode onShutdownSignal}.
+ *
+ * @example
+ * ```ts
+ * import type { ShutdownOptions } from "./mod.ts";
+ *
+ * const options: ShutdownOptions = { onRepeat: () => Deno.exit(130) };
+ * ```
+ */
 export interface ShutdownOptions {
   /** Called on a second signal, when the user no longer wants to wait. Default: none. */
   onRepeat?: () => void;

@@ -8,10 +8,29 @@ import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import { DenoAMQPClient } from "./_deno_client.ts";
 import { BrokerError, UsageError } from "./errors.ts";
 
-/** The URL used when neither a `--url` flag nor `AMQP_URL` is given. */
+/**
+ * The URL used when neither a `--url` flag nor `AMQP_URL` is given: RabbitMQ's default user on
+ * this machine, as `compose.yaml` and Debian's `rabbitmq-server` set it up.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_URL, maskUrl } from "./mod.ts";
+ *
+ * console.log(maskUrl(DEFAULT_URL)); // amqp://guest:****@127.0.0.1:5672
+ * ```
+ */
 export const DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672";
 
-/** Options for {@linkcode connect}. */
+/**
+ * Options for {@linkcode connect}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectOptions } from "./mod.ts";
+ *
+ * const options: ConnectOptions = { name: "worker-1", timeout: 2000, heartbeat: 30 };
+ * ```
+ */
 export interface ConnectOptions {
   /** Broker URL. Default: `AMQP_URL` from the environment, else {@linkcode DEFAULT_URL}. */
   url?: string | undefined;

@@ -14,7 +14,16 @@
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 
-/** Options for {@linkcode basicGet}. */
+/**
+ * Options for {@linkcode basicGet}.
+ *
+ * @example
+ * ```ts
+ * import type { BasicGetOptions } from "./mod.ts";
+ *
+ * const options: BasicGetOptions = { noAck: false, pollInterval: 500 };
+ * ```
+ */
 export interface BasicGetOptions {
   /** `true`: the broker forgets the message once sent (auto-ack); `false`: ack it yourself. */
   noAck: boolean;
@@ -57,7 +66,16 @@ export async function basicGet(
   return null;
 }
 
-/** Options for {@linkcode messages}. */
+/**
+ * Options for {@linkcode messages}.
+ *
+ * @example
+ * ```ts
+ * import type { MessagesOptions } from "./mod.ts";
+ *
+ * const options: MessagesOptions = { noAck: false, inactivityTimeout: 5000 };
+ * ```
+ */
 export interface MessagesOptions {
   /** `true`: auto-ack, the broker forgets each message once sent; `false`: ack it yourself. */
   noAck: boolean;
@@ -156,7 +174,16 @@ export async function* messages(
   }
 }
 
-/** Options for {@linkcode basicConsume}. */
+/**
+ * Options for {@linkcode basicConsume}.
+ *
+ * @example
+ * ```ts
+ * import type { BasicConsumeOptions } from "./mod.ts";
+ *
+ * const options: BasicConsumeOptions = { noAck: false, signal: AbortSignal.timeout(60_000) };
+ * ```
+ */
 export interface BasicConsumeOptions {
   /** `true`: auto-ack, the broker forgets each message once sent; `false`: ack it yourself. */
   noAck: boolean;

@@ -4,7 +4,17 @@
  * @module
  */
 
-/** Bad command-line input or configuration: exit code 2. */
+/**
+ * Bad command-line input or configuration: exit code 2.
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { failure, UsageError } from "./mod.ts";
+ *
+ * ok(failure(new UsageError('Cannot parse --count "x"')).exitCode === 2);
+ * ```
+ */
 export class UsageError extends Error {
   /**
    * Creates the error.
@@ -16,7 +26,18 @@ export class UsageError extends Error {
   }
 }
 
-/** A broker or network failure with a one-line, password-free message that says what to do. */
+/**
+ * A broker or network failure with a one-line, password-free message that says what to do.
+ *
+ * @example
+ * ```ts
+ * import { rejects } from "node:assert/strict";
+ * import { BrokerError, connect } from "./mod.ts";
+ *
+ * // Port 1 refuses connections: the error names the masked URL and a hint.
+ * await rejects(connect({ url: "amqp://guest:secret@127.0.0.1:1" }), BrokerError);
+ * ```
+ */
 export class BrokerError extends Error {
   /**
    * Creates the error.

@@ -8,10 +8,27 @@ import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
 import { BrokerError } from "./errors.ts";
 
-/** Properties that make a message survive a broker restart (delivery mode 2). */
+/**
+ * Properties that make a message survive a broker restart (delivery mode 2), given the queue is
+ * durable too.
+ *
+ * @example
+ * ```ts ignore
+ * await channel.basicPublish("", "hello", "7", PERSISTENT);
+ * ```
+ */
 export const PERSISTENT: AMQPProperties = { deliveryMode: 2 };
 
-/** Options for {@linkcode basicPublishConfirmed}. */
+/**
+ * Options for {@linkcode basicPublishConfirmed}.
+ *
+ * @example
+ * ```ts
+ * import type { PublishConfirmedOptions } from "./mod.ts";
+ *
+ * const options: PublishConfirmedOptions = { window: 1000, onConfirm: (body) => console.log(body) };
+ * ```
+ */
 export interface PublishConfirmedOptions {
   /** Exchange to publish to. Default: `""`, the default exchange, which routes by queue name. */
   exchange?: string;
