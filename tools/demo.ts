@@ -1,0 +1,46 @@
+/**
+ * # `deno task demo`: the tutorial end to end, in one command
+ *
+ * Uses the broker at `AMQP_URL` when one answers, else starts a throwaway RabbitMQ node (see
+ * with_broker.ts); runs producer.ts, then consumer.ts until the queue is drained, and stops the
+ * node it started.
+ *
+ *     deno task demo
+ *
+ * @module
+ */
+
+import { maskUrl } from "../lib/mod.ts";
+import { withBroker } from "./with_broker.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+
+/** Runs a script of this repository with the narrow permissions the README documents. */
+async function script(url: string, name: string, ...args: string[]): Promise<number> {
+  const { host } = new URL(url);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", `--allow-net=${host}`, "--allow-env=AMQP_URL", `${root}${name}`, ...args],
+    env: { AMQP_URL: url },
+  }).spawn();
+  return (await child.status).code;
+}
+
+try {
+  Deno.exitCode = await withBroker(async (url) => {
+    console.log(`\n$ deno run producer.ts   # AMQP_URL=${maskUrl(url)}`);
+    const produced = await script(url, "producer.ts");
+    if (produced !== 0) return produced;
+    console.log("\n$ deno run consumer.ts --idle 1   # stops once the queue is drained");
+    return await script(url, "consumer.ts", "--idle", "1");
+  }, (source, url) => {
+    console.log(
+      source === "AMQP_URL"
+        ? `Using the broker at ${maskUrl(url)}`
+        : `No broker at AMQP_URL: started a throwaway ${source} at ${maskUrl(url)}` +
+          " (stopped and removed at the end)",
+    );
+  });
+} catch (error) {
+  console.error((error as Error).message.split("\n")[0]);
+  Deno.exitCode = 1;
+}

@@ -1,0 +1,217 @@
+/**
+ * A private, throwaway RabbitMQ node from the local `rabbitmq-server` installation: its own node
+ * name, ports, Erlang cookie and data directory under a temporary folder, so it never touches the
+ * user's broker. The tests use it for faults (restarts, alarms, TLS) and `deno task test` /
+ * `deno task demo` use it when nothing answers at `AMQP_URL`.
+ *
+ * The scripts in `/usr/lib/rabbitmq/bin` (Debian) are run directly rather than through
+ * `/usr/sbin`'s wrappers, which would switch to the `rabbitmq` user: the node then runs as the
+ * caller, with `HOME` in its folder for its own cookie, and needs no `chown`.
+ *
+ * @module
+ */
+
+/** TLS files for an `amqps://` listener on the private node. */
+export interface TlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/** Options for {@linkcode startPrivateBroker}. */
+export interface PrivateBrokerOptions {
+  /** Also listen for `amqps://` with these files. Default: no TLS listener. */
+  tls?: TlsFiles;
+  /** Extra `rabbitmq.conf` lines. Default: none. */
+  config?: string[];
+  /** Milliseconds to wait for the node to accept AMQP connections. Default: 60000. */
+  timeout?: number;
+}
+
+/** A running private node. Dispose of it (`await using`) to stop it and delete its folder. */
+export interface PrivateBroker extends AsyncDisposable {
+  /** `amqp://guest:guest@127.0.0.1:PORT`. */
+  url: string;
+  /** `amqps://guest:guest@localhost:PORT` when started with `tls`. */
+  tlsUrl?: string;
+  /** The Erlang node name, e.g. `deno-test-1a2b3c4d@localhost`. */
+  node: string;
+  /** The temporary folder that holds its data, logs and config. */
+  dir: string;
+  /** Runs `rabbitmqctl -n NODE ...args` and returns its stdout; throws with stderr on failure. */
+  ctl(...args: string[]): Promise<string>;
+  /** Stops the node and removes its folder. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const SEARCH = ["/usr/lib/rabbitmq/bin", "/usr/local/sbin", "/usr/sbin", "/opt/homebrew/sbin"];
+
+/** Where `rabbitmq-server` lives, or `undefined` if it is not installed. */
+export function findRabbitmqBin(): string | undefined {
+  for (const dir of SEARCH) {
+    try {
+      if (Deno.statSync(`${dir}/rabbitmq-server`).isFile) return dir;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A free TCP port outside Linux's ephemeral range (32768-60999): Erlang's own outgoing
+ * connections take ephemeral ports, and one landing on the node's listener port makes its
+ * (re)start fail with eaddrinuse.
+ */
+export function freePort(): number {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch {
+      // taken, try another
+    }
+  }
+  throw new Error("Cannot find a free port between 20000 and 32000");
+}
+
+/** Resolves once something accepts TCP on `port`, or rejects after `timeout` ms. */
+async function waitForPort(port: number, timeout: number, exited: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (exited()) throw new Error("the node exited during start-up");
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`nothing listened on port ${port} within ${timeout / 1000} s`);
+}
+
+/**
+ * Starts a private RabbitMQ node and resolves once it accepts AMQP connections.
+ *
+ * @example
+ * ```ts ignore
+ * await using broker = await startPrivateBroker();
+ * await broker.ctl("stop_app");
+ * await broker.ctl("start_app");
+ * ```
+ */
+export async function startPrivateBroker(
+  options: PrivateBrokerOptions = {},
+): Promise<PrivateBroker> {
+  const bin = findRabbitmqBin();
+  if (!bin) {
+    throw new Error(
+      "No rabbitmq-server found: install it (Debian: apt-get install rabbitmq-server) or set " +
+        "AMQP_URL to a running broker",
+    );
+  }
+  const dir = await Deno.makeTempDir({ prefix: "rabbitmq-deno-" });
+  const node = `deno-test-${crypto.randomUUID().slice(0, 8)}@localhost`;
+  const port = freePort();
+  const tlsPort = options.tls ? freePort() : undefined;
+  const config = [
+    `listeners.tcp.default = 127.0.0.1:${port}`,
+    "loopback_users = none",
+    ...(options.tls
+      ? [
+        `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
+        `ssl_options.cacertfile = ${options.tls.caFile}`,
+        `ssl_options.certfile = ${options.tls.certFile}`,
+        `ssl_options.keyfile = ${options.tls.keyFile}`,
+        "ssl_options.verify = verify_none",
+        "ssl_options.fail_if_no_peer_cert = false",
+      ]
+      : []),
+    ...(options.config ?? []),
+  ];
+  await Deno.writeTextFile(`${dir}/rabbitmq.conf`, config.join("\n") + "\n");
+  await Deno.writeTextFile(`${dir}/enabled_plugins`, "[].\n");
+  const env = {
+    HOME: dir,
+    RABBITMQ_NODENAME: node,
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(freePort()),
+    RABBITMQ_MNESIA_BASE: `${dir}/mnesia`,
+    RABBITMQ_LOG_BASE: `${dir}/log`,
+    RABBITMQ_CONFIG_FILE: `${dir}/rabbitmq.conf`,
+    RABBITMQ_ENABLED_PLUGINS_FILE: `${dir}/enabled_plugins`,
+    RABBITMQ_PID_FILE: `${dir}/rabbitmq.pid`,
+    RABBITMQ_CONF_ENV_FILE: "/dev/null",
+  };
+  const log = await Deno.open(`${dir}/server.log`, { write: true, create: true });
+  const server = new Deno.Command(`${bin}/rabbitmq-server`, {
+    env,
+    cwd: dir,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Keep the node's output in its folder (and out of the tests' output).
+  server.stdout.pipeTo(log.writable, { preventClose: true }).catch(() => {});
+  server.stderr.pipeTo(log.writable).catch(() => {});
+  let exited = false;
+  const status = server.status.then((s) => (exited = true, s));
+
+  const ctl = async (...args: string[]) => {
+    const { success, stdout, stderr } = await new Deno.Command(`${bin}/rabbitmqctl`, {
+      args: ["-n", node, ...args],
+      env: { HOME: dir, RABBITMQ_CONF_ENV_FILE: "/dev/null" },
+      stdin: "null",
+    }).output();
+    const text = new TextDecoder();
+    if (!success) {
+      throw new Error(`rabbitmqctl ${args.join(" ")} failed: ${text.decode(stderr).trim()}`);
+    }
+    return text.decode(stdout);
+  };
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (!exited) {
+      await ctl("stop").catch(() => {});
+      const timer = setTimeout(() => killByPidFile(`${dir}/rabbitmq.pid`), 15_000);
+      await status;
+      clearTimeout(timer);
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+
+  try {
+    await waitForPort(port, options.timeout ?? 60_000, () => exited);
+    if (tlsPort) await waitForPort(tlsPort, 10_000, () => exited);
+  } catch (error) {
+    const tail = await Deno.readTextFile(`${dir}/server.log`).catch(() => "");
+    if (!exited) killByPidFile(`${dir}/rabbitmq.pid`);
+    await stop();
+    throw new Error(
+      `The private RabbitMQ node did not start (${(error as Error).message}): ` +
+        tail.trim().split("\n").slice(-1)[0],
+    );
+  }
+  return {
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    tlsUrl: tlsPort ? `amqps://guest:guest@localhost:${tlsPort}` : undefined,
+    node,
+    dir,
+    ctl,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+function killByPidFile(pidFile: string): void {
+  try {
+    const pid = Number(Deno.readTextFileSync(pidFile).trim());
+    if (pid > 0) Deno.kill(pid, "SIGKILL");
+  } catch {
+    // no pid file or already gone
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * # Run a command against a RabbitMQ broker, starting a throwaway one if none answers
+ *
+ * Uses the broker at `AMQP_URL` (else the default URL) when it answers. Otherwise it starts a
+ * private node from the local `rabbitmq-server` (see private_broker.ts), or runs
+ * `docker compose up --wait` where a Docker engine answers, points `AMQP_URL` at it for the
+ * command, and stops it afterwards — also when the command fails or is interrupted. With
+ * neither, it exits 1 with one line saying what to install.
+ *
+ *     deno run -A tools/with_broker.ts deno test --allow-all
+ *
+ * @module
+ */
+
+import { connect, maskUrl, resolveUrl } from "../lib/mod.ts";
+import { findRabbitmqBin, startPrivateBroker } from "./private_broker.ts";
+
+/** Where the command's broker came from. */
+export type BrokerSource = "AMQP_URL" | "private node" | "docker compose";
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    await (await connect({ url, timeout: 3000, name: "with_broker" })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function dockerAnswers(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("docker", { args: ["info"], stdout: "null", stderr: "null" })
+      .output()).success;
+  } catch {
+    return false;
+  }
+}
+
+async function compose(...args: string[]): Promise<void> {
+  const { success } = await new Deno.Command("docker", { args: ["compose", ...args] }).output();
+  if (!success) throw new Error(`docker compose ${args.join(" ")} failed`);
+}
+
+/**
+ * Calls `fn` with the URL of a broker that answers, started for the call if need be, and
+ * stops what it started when `fn` settles. `onStart` hears which broker is used.
+ */
+export async function withBroker<T>(
+  fn: (url: string) => Promise<T>,
+  onStart: (source: BrokerSource, url: string) => void = () => {},
+): Promise<T> {
+  const url = resolveUrl();
+  if (await answers(url)) {
+    onStart("AMQP_URL", url);
+    return await fn(url);
+  }
+  if (findRabbitmqBin()) {
+    await using broker = await startPrivateBroker();
+    onStart("private node", broker.url);
+    return await fn(broker.url);
+  }
+  if (await dockerAnswers()) {
+    await compose("up", "--detach", "--wait");
+    try {
+      onStart("docker compose", url);
+      return await fn(url);
+    } finally {
+      await compose("down", "--volumes");
+    }
+  }
+  throw new Error(
+    `No RabbitMQ answers at ${maskUrl(url)} and none can be started here: install ` +
+      `rabbitmq-server (Debian: apt-get install rabbitmq-server) or Docker, or set AMQP_URL`,
+  );
+}
+
+if (import.meta.main) {
+  const [command, ...args] = Deno.args;
+  if (!command) {
+    console.error("Usage: with_broker.ts COMMAND [ARGS...]");
+    Deno.exit(2);
+  }
+  try {
+    Deno.exitCode = await withBroker(async (url) => {
+      // Ctrl+C reaches the command too (same process group); wait for it, then clean up.
+      const ignore = () => {};
+      Deno.addSignalListener("SIGINT", ignore);
+      try {
+        const child = new Deno.Command(command, { args, env: { AMQP_URL: url } }).spawn();
+        return (await child.status).code;
+      } finally {
+        Deno.removeSignalListener("SIGINT", ignore);
+      }
+    }, (source, url) => {
+      if (source !== "AMQP_URL") console.error(`with_broker: using a ${source} at ${maskUrl(url)}`);
+    });
+  } catch (error) {
+    console.error((error as Error).message.split("\n")[0]);
+    Deno.exitCode = 1;
+  }
+}
