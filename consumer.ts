@@ -11,10 +11,12 @@
  * @module
  */
 
+import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
-import { basicConsume, basicGet, connect, declareQueue, failure, maskUrl } from "./lib/mod.ts";
-import { idleTimer, integerFlag, messages, onShutdownSignal, parseFlags } from "./lib/mod.ts";
-import { resolveUrl, secondsFlag, UsageError } from "./lib/mod.ts";
+import { basicConsume, basicGet, bodyText, bytePreview, deadLetterQueue } from "./lib/mod.ts";
+import { declareQueue, failure, idleTimer, integerFlag, maskUrl, messages } from "./lib/mod.ts";
+import { onShutdownSignal, parseFlags, resolveUrl, secondsFlag, UsageError } from "./lib/mod.ts";
+import { withReconnect } from "./lib/mod.ts";
 
 const USAGE = `Usage: consumer.ts [--style callback|get|iterator] [flags]
 
@@ -23,6 +25,7 @@ Receives messages from a durable queue and acks each after printing it; runs unt
   --style S          callback (push, default), get (pull), iterator (async iterator)
   --queue NAME       queue to consume (default hello)
   --url URL          broker URL (default $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672)
+  --ca FILE          CA certificates (PEM) to trust for amqps:// (default $AMQP_CA_FILE)
   --prefetch N       unacked messages the broker may send ahead, 0 = no limit (default 1)
   --auto-ack         let the broker forget each message once sent (no ack; prefetch ignored)
   --requeue-once     nack (requeue) each message's first delivery, ack its redelivery
@@ -38,6 +41,7 @@ export async function main(args: string[]): Promise<number> {
       style: { type: "string", default: "callback" },
       queue: { type: "string", default: "hello" },
       url: { type: "string" },
+      ca: { type: "string" },
       prefetch: { type: "string", default: "1" },
       "auto-ack": { type: "boolean", default: false },
       "requeue-once": { type: "boolean", default: false },
@@ -68,36 +72,50 @@ export async function main(args: string[]): Promise<number> {
     const max = integerFlag("max", flags.max);
     const url = resolveUrl(flags.url);
 
-    const connection = await connect({ url, name: `consumer.ts --style ${style}` });
     // Stop on Ctrl+C or SIGTERM, after --idle seconds of quiet, or after --max messages.
     using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
     const idle = idleMs ? idleTimer(idleMs) : undefined;
     const done = new AbortController();
     const signal = AbortSignal.any([shutdown.signal, done.signal, idle?.signal ?? done.signal]);
+    const parking = deadLetterQueue(queue);
     let received = 0;
 
     // Print, then ack: a message is only gone from the broker once the work is done.
     const handle = async (message: AMQPMessage) => {
       idle?.reset();
-      const body = message.bodyString();
+      let body: string;
+      try {
+        body = `'${bodyText(message.body)}'`;
+      } catch (error) {
+        // A poison message: park it in QUEUE.dead rather than crash or requeue it forever.
+        if (parking && !noAck) {
+          await message.reject(false);
+          return console.error(` [!] ${(error as Error).message}: rejected to '${parking}'`);
+        }
+        body = `<${bytePreview(message.body!)}>`; // in QUEUE.dead itself: show it safely
+      }
       if (flags["requeue-once"] && !message.redelivered) {
         await message.nack(true, false);
-        console.log(` [x] Requeued '${body}'`); // [x] Requeued '7'
-        return;
+        return console.log(` [x] Requeued ${body}`); // [x] Requeued '7'
       }
-      console.log(` [x] Received '${body}'${message.redelivered ? " (redelivered)" : ""}`);
+      console.log(` [x] Received ${body}${message.redelivered ? " (redelivered)" : ""}`);
       if (workMs) await new Promise((resolve) => setTimeout(resolve, workMs));
       if (!noAck) await message.ack(false);
       if (++received === max) done.abort();
     };
 
-    try {
+    // One session per connection: after a broker restart it runs again on a new one.
+    let announced = false;
+    const session = async (connection: AMQPBaseClient) => {
       const channel = await connection.channel();
       await declareQueue(channel, queue);
       await channel.basicQos(prefetch, 0, false);
-      console.log(
-        ` [*] Waiting for messages in '${queue}' at ${maskUrl(url)}. To exit press CTRL+C`,
-      );
+      if (!announced) {
+        announced = true;
+        console.log(
+          ` [*] Waiting for messages in '${queue}' at ${maskUrl(url)}. To exit press CTRL+C`,
+        );
+      }
       if (style === "get") {
         let message: AMQPMessage | null;
         while ((message = await basicGet(channel, queue, { noAck, signal }))) await handle(message);
@@ -112,9 +130,21 @@ export async function main(args: string[]): Promise<number> {
           else console.log(` [.] No message for ${inactivity / 1000} s, still waiting`);
         }
       }
+    };
+    try {
+      await withReconnect(session, {
+        url,
+        caFile: flags.ca,
+        name: `consumer.ts --style ${style}`,
+        signal,
+        onLost: (error) =>
+          console.error(` [!] Connection lost (${failure(error).line}); reconnecting`),
+        onReconnected: (ms) => console.error(` [*] Reconnected after ${(ms / 1000).toFixed(1)} s`),
+      });
+    } catch (error) {
+      if (!signal.aborted) throw error; // stopped while reconnecting is still a clean stop
     } finally {
       idle?.clear();
-      await connection.close().catch(() => {});
     }
     if (idle?.signal.aborted) console.log(` [*] No message for ${idleMs! / 1000} s, stopping`);
     console.log(` [*] Done: ${received} messages`);

@@ -6,6 +6,7 @@
 
 import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import { DenoAMQPClient } from "./_deno_client.ts";
+import { readInputFile } from "./cli.ts";
 import { BrokerError, UsageError } from "./errors.ts";
 
 /**
@@ -46,8 +47,12 @@ export interface ConnectOptions {
   heartbeat?: number;
   /** Connection name shown in the management UI. Default: none. */
   name?: string;
-  /** PEM CA certificates to trust for `amqps://` in addition to the system's. Default: none. */
-  caCerts?: string[];
+  /**
+   * A PEM file of CA certificates to trust for `amqps://`, in addition to the system's.
+   * Default: the `AMQP_CA_FILE` environment variable, else none. Reading it needs
+   * `--allow-read` for that file.
+   */
+  caFile?: string | undefined;
   /** Aborts a connect that is still in progress. Default: none. */
   signal?: AbortSignal;
 }
@@ -65,14 +70,16 @@ export interface ConnectOptions {
  * ```
  */
 export function resolveUrl(url?: string): string {
-  if (url) return url;
-  let fromEnv: string | undefined;
+  return url || env("AMQP_URL") || DEFAULT_URL;
+}
+
+/** An environment variable, or undefined when unset or not readable (no `--allow-env`). */
+function env(name: string): string | undefined {
   try {
-    fromEnv = Deno.env.get("AMQP_URL");
+    return Deno.env.get(name) || undefined;
   } catch {
-    fromEnv = undefined; // no --allow-env: fall back to the default
+    return undefined;
   }
-  return fromEnv || DEFAULT_URL;
 }
 
 /**
@@ -97,7 +104,9 @@ export function maskUrl(url: string): string {
 }
 
 /**
- * Opens a connection to RabbitMQ on Deno's own sockets, with TCP_NODELAY on. The URL follows
+ * Opens a connection to RabbitMQ on Deno's own sockets, with TCP_NODELAY on. Credentials come
+ * from the URL, except that `AMQP_PASSWORD`, or the contents of the file `AMQP_PASSWORD_FILE`
+ * names, replaces its password, so the secret need not sit in a URL or a process list. The URL follows
  * RabbitMQ's URI spec: `amqp[s]://user:password@host:port/vhost?heartbeat=60&connection_timeout=5000`.
  * A malformed URL is a {@linkcode UsageError}.
  * Any failure is thrown as a {@linkcode BrokerError} with a one-line message naming the masked
@@ -117,15 +126,25 @@ export async function connect(options: ConnectOptions = {}): Promise<AMQPBaseCli
   const parsed = parseBrokerUrl(url);
   const timeout = options.timeout ?? queryNumber(parsed, "connection_timeout") ?? 5000;
   const tls = parsed.protocol === "amqps:";
+  const passwordFile = env("AMQP_PASSWORD_FILE");
+  const password = passwordFile
+    ? new TextDecoder().decode(await readInputFile("AMQP_PASSWORD_FILE", passwordFile)).replace(
+      /\r?\n$/,
+      "",
+    )
+    : env("AMQP_PASSWORD") ?? decodeURIComponent(parsed.password);
+  const caFile = options.caFile ?? env("AMQP_CA_FILE");
   const client = new DenoAMQPClient(
     decodeURIComponent(parsed.pathname.slice(1)) || "/",
     decodeURIComponent(parsed.username) || "guest",
-    decodeURIComponent(parsed.password) || "guest",
+    password || "guest",
     {
       hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
       port: Number(parsed.port) || (tls ? 5671 : 5672),
       tls,
-      caCerts: options.caCerts,
+      caCerts: caFile
+        ? [new TextDecoder().decode(await readInputFile("CA file", caFile))]
+        : undefined,
       name: options.name,
       heartbeat: options.heartbeat ?? queryNumber(parsed, "heartbeat") ?? 60,
       frameMax: 131072,
@@ -189,14 +208,17 @@ function describeConnectError(error: unknown, url: string): BrokerError {
       ` Start one with "docker compose up -d" or point AMQP_URL at a broker`;
   } else if (/ACCESS_REFUSED|\(403\)/.test(text)) {
     line = `Cannot log in to ${masked}: access refused (403).` +
-      " Check the user name and password in the URL or AMQP_URL";
+      " Check the user name and password (in the URL, AMQP_PASSWORD or AMQP_PASSWORD_FILE)";
   } else if (/NOT_ALLOWED|\(530\)/.test(text)) {
     const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || "/";
     line = `Cannot open vhost "${vhost}" on ${masked}: it does not exist or the user may not` +
       ` use it (530). Create it with "rabbitmqctl add_vhost" or fix the URL path`;
   } else if (/lookup|dns|resolve|Name or service not known/i.test(text)) {
     line = `Cannot connect to ${masked}: unknown host. Check the host name in the URL`;
-  } else if (/certificate|tls|handshake/i.test(text)) {
+  } else if (/Connection closed by the broker/.test(text)) {
+    line = `Cannot connect to ${masked}: the broker closed the connection during the handshake` +
+      (new URL(url).protocol === "amqp:" ? " (is this a TLS port? then use amqps://)" : "");
+  } else if (/certificate|tls|handshake|UnknownIssuer/i.test(text)) {
     line = `Cannot connect to ${masked}: TLS failed (${firstLine(text)}).` +
       " Check the CA file and the host name";
   } else {

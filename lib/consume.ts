@@ -13,6 +13,7 @@
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
+import { sleep } from "./_sleep.ts";
 
 /**
  * Options for {@linkcode basicGet}.
@@ -232,16 +233,4 @@ async function cancelQuietly(consumer: { cancel(): Promise<unknown> }): Promise<
   } catch {
     // the channel is already closed: the broker has cancelled it for us
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -7,6 +7,8 @@
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
 import { BrokerError } from "./errors.ts";
+import { sleep } from "./_sleep.ts";
+import { type ReconnectOptions, withReconnect } from "./reconnect.ts";
 
 /**
  * Properties that make a message survive a broker restart (delivery mode 2), given the queue is
@@ -44,8 +46,10 @@ export interface PublishConfirmedOptions {
  * Publishes every body to `routingKey` and resolves once the broker has confirmed them all.
  * Up to `window` publishes are in flight at a time, so confirms cost no round trip per message;
  * `onConfirm` still sees them in order. Puts the channel in confirm mode if it is not yet.
- * A negative confirm (basic.nack) rejects with a {@linkcode BrokerError} naming the message.
- * Resolves to the number of confirmed messages.
+ * While the broker blocks the connection (a memory or disk alarm) it waits instead of
+ * publishing. A negative confirm (basic.nack) or a message over the broker's size limit rejects
+ * with a {@linkcode BrokerError} naming the message; a lost connection rejects with the
+ * client's error, as is. Resolves to the number of confirmed messages.
  *
  * @example
  * ```ts ignore
@@ -80,17 +84,16 @@ export async function basicPublishConfirmed(
     try {
       await oldest.confirmed;
     } catch (error) {
-      throw new BrokerError(
-        `The broker did not accept message ${confirmedCount} (${
-          error instanceof Error ? error.message : String(error)
-        })`,
-        { cause: error },
-      );
+      throw describePublishError(error, confirmedCount);
     }
     onConfirm?.(oldest.body, confirmedCount);
     confirmedCount++;
   };
+  const connection = channel.connection;
   for (const body of bodies) {
+    // The client refuses to publish while blocked; wait for the alarm to clear (or the
+    // connection to drop, which the publish below then reports).
+    while (connection.blocked && !connection.closed) await sleep(50);
     const confirmed = channel.basicPublish(exchange, routingKey, body, properties);
     confirmed.catch(() => {}); // awaited in order below; this only marks it handled
     inFlight.push({ body, confirmed });
@@ -98,4 +101,97 @@ export async function basicPublishConfirmed(
   }
   while (inFlight.length > 0) await settleOldest();
   return confirmedCount;
+}
+
+/** A nack or an oversized message becomes a BrokerError; anything else (a lost connection) stays. */
+function describePublishError(error: unknown, index: number): unknown {
+  const text = error instanceof Error ? error.message : String(error);
+  if (text === "Message rejected") {
+    return new BrokerError(
+      `The broker did not accept message ${index} (basic.nack: a full queue with ` +
+        `reject-publish, or an internal error)`,
+      { cause: error },
+    );
+  }
+  const size = text.match(/message size (\d+) is larger than configured max size (\d+)/);
+  if (size) {
+    return new BrokerError(
+      `The broker refused message ${index}: ${size[1]} bytes is over its maximum message size ` +
+        `of ${size[2]} (406). Send smaller messages or raise max_message_size`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+/** Options for {@linkcode publishReliably}. */
+export interface PublishReliablyOptions extends PublishConfirmedOptions, ReconnectOptions {
+  /** Runs on each new channel before publishing, e.g. to declare the queue. Default: none. */
+  prepare?: (channel: AMQPChannel) => Promise<unknown>;
+  /** Called when the broker blocks publishing (memory or disk alarm). Default: none. */
+  onBlocked?: (reason: string) => void;
+  /** Called when the broker lifts the block. Default: none. */
+  onUnblocked?: () => void;
+}
+
+/** What {@linkcode publishReliably} did. */
+export interface PublishReport {
+  /** Messages the broker confirmed: all of them, when the call resolves. */
+  confirmed: number;
+  /** Messages published again after a reconnect because their confirm never came. */
+  resent: number;
+  /** How often the connection was lost and re-established. */
+  reconnects: number;
+}
+
+/**
+ * Publishes every body with confirms and keeps going through lost connections: on a broker
+ * restart it reconnects with backoff ({@linkcode withReconnect}) and publishes again, from the
+ * first message not yet confirmed. So nothing is lost; a message whose confirm was lost with the
+ * connection is sent again and may arrive twice (`resent` counts them). `onConfirm` sees each
+ * index once, in order.
+ *
+ * @example
+ * ```ts ignore
+ * import { declareQueue, publishReliably } from "./mod.ts";
+ *
+ * const report = await publishReliably("hello", ["a", "b"], {
+ *   prepare: (channel) => declareQueue(channel, "hello"),
+ *   onLost: (error) => console.error(`reconnecting: ${error.message}`),
+ * });
+ * console.log(`${report.confirmed} confirmed, ${report.resent} sent twice`);
+ * ```
+ */
+export async function publishReliably(
+  routingKey: string,
+  bodies: readonly (string | Uint8Array)[],
+  options: PublishReliablyOptions = {},
+): Promise<PublishReport> {
+  const report: PublishReport = { confirmed: 0, resent: 0, reconnects: 0 };
+  let sentUpTo = 0; // bodies[0, sentUpTo) were published at least once
+  await withReconnect(async (connection) => {
+    connection.onblocked = (reason) => options.onBlocked?.(reason);
+    connection.onunblocked = () => options.onUnblocked?.();
+    const channel = await connection.channel();
+    await options.prepare?.(channel);
+    function* unconfirmed(from: number) {
+      for (let i = from; i < bodies.length; i++) {
+        sentUpTo = Math.max(sentUpTo, i + 1);
+        yield bodies[i]!;
+      }
+    }
+    await basicPublishConfirmed(channel, routingKey, unconfirmed(report.confirmed), {
+      ...options,
+      onConfirm: (body) => options.onConfirm?.(body, report.confirmed++),
+    });
+  }, {
+    ...options,
+    onLost: (error) => {
+      // Whatever went out without a confirm goes out again from the new connection.
+      report.reconnects++;
+      report.resent += sentUpTo - report.confirmed;
+      options.onLost?.(error);
+    },
+  });
+  return report;
 }

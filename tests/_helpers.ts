@@ -53,9 +53,13 @@ export function drain(queue: string): Promise<{ body: string; redelivered: boole
   });
 }
 
-/** Deletes `queue`; used in `finally` so each test leaves nothing behind. */
+/** Deletes `queue` and its parking queue `QUEUE.dead`, so each test leaves nothing behind. */
 export function deleteQueue(queue: string): Promise<unknown> {
-  return withChannel((channel) => channel.queueDelete(queue, { ifUnused: false, ifEmpty: false }));
+  return withChannel(async (channel) => {
+    for (const name of [queue, `${queue}.dead`]) {
+      await channel.queueDelete(name, { ifUnused: false, ifEmpty: false });
+    }
+  });
 }
 
 /** `0`..`count-1` as strings: the bodies the producer sends. */

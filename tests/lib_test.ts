@@ -226,7 +226,12 @@ Deno.test("messages(): break cancels the consumer and requeues what it buffered"
     }
     deepEqual(held?.bodyString(), "0");
     // The 9 buffered are ready again while the connection is still open; "0" is still ours.
-    const declared = await channel.queueDeclare(queue, { passive: true });
+    // (The broker's counters may trail by a moment, so ask until they settle.)
+    let declared = await channel.queueDeclare(queue, { passive: true });
+    for (let i = 0; i < 20 && declared.messageCount < 9; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      declared = await channel.queueDeclare(queue, { passive: true });
+    }
     deepEqual([declared.messageCount, declared.consumerCount], [9, 0]);
     await held?.ack();
     const rest = [];

@@ -1,4 +1,5 @@
 import { deepEqual } from "node:assert/strict";
+import { declareQueue } from "../lib/mod.ts";
 import { deleteQueue, depth, numbers, run, uniqueQueue, withChannel } from "./_helpers.ts";
 
 Deno.test("producer.ts puts exactly 100 persistent messages, in order, in a durable queue", async () => {
@@ -14,8 +15,8 @@ Deno.test("producer.ts puts exactly 100 persistent messages, in order, in a dura
     deepEqual(await depth(queue), 100);
 
     await withChannel(async (channel) => {
-      // Declaring it durable again succeeds only if it is durable (else 406).
-      await channel.queueDeclare(queue, { durable: true, autoDelete: false, exclusive: false });
+      // Declaring it again as durable (with its dead-letter queue) succeeds only if it is so.
+      await declareQueue(channel, queue);
       const bodies: string[] = [];
       for (let i = 0; i < 100; i++) {
         const message = await channel.basicGet(queue, { noAck: false });
