@@ -34,7 +34,6 @@ export class DenoAMQPClient extends AMQPBaseClient {
   #conn: Deno.Conn | Deno.TlsConn | undefined;
   #outbox: Uint8Array[] = [];
   #flushed: (() => void)[] = [];
-  #failed: ((error: Error) => void)[] = [];
   #writing = false;
   #lastRead = 0;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -156,13 +155,18 @@ export class DenoAMQPClient extends AMQPBaseClient {
     this.#heartbeatTimer = timer;
   }
 
-  /** Queues bytes for the socket; writes that arrive while one is running go out together. */
+  /**
+   * Queues bytes for the socket; writes that arrive while one is running go out together.
+   * Resolves once written. If the socket fails, the pending sends resolve too and the failure
+   * reaches every channel through `#fail`: rejecting them instead would leave the client's
+   * publish-confirm promises of those sends rejected with no handler (an unhandled rejection
+   * that ends the process).
+   */
   override send(bytes: Uint8Array): Promise<void> {
     if (!this.#conn) return Promise.reject(new AMQPError("Socket not connected", this));
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       this.#outbox.push(bytes);
       this.#flushed.push(resolve);
-      this.#failed.push(reject);
       if (!this.#writing) this.#flush();
     });
   }
@@ -173,19 +177,14 @@ export class DenoAMQPClient extends AMQPBaseClient {
       while (this.#outbox.length > 0 && this.#conn) {
         const chunks = this.#outbox;
         const flushed = this.#flushed;
-        const failed = this.#failed;
         this.#outbox = [];
         this.#flushed = [];
-        this.#failed = [];
         try {
           await writeAll(this.#conn, concat(chunks));
-          flushed.forEach((resolve) => resolve());
         } catch (error) {
-          const reason = new AMQPError(
-            error instanceof Error ? error.message : String(error),
-            this,
-          );
-          failed.forEach((reject) => reject(reason));
+          this.#fail(error instanceof Error ? error : new Error(String(error)));
+        } finally {
+          flushed.forEach((resolve) => resolve());
         }
       }
     } finally {
@@ -203,11 +202,10 @@ export class DenoAMQPClient extends AMQPBaseClient {
     this.#heartbeatTimer = undefined;
     const conn = this.#conn;
     this.#conn = undefined;
-    const error = new AMQPError("Socket closed", this);
-    this.#failed.forEach((reject) => reject(error));
+    const unsent = this.#flushed; // dropped with the socket; see send()
     this.#outbox = [];
     this.#flushed = [];
-    this.#failed = [];
+    unsent.forEach((resolve) => resolve());
     try {
       conn?.close();
     } catch {

@@ -1,6 +1,12 @@
 // Shared test helpers: a broker connection, unique queues, and scripts run as real processes.
 
-import { basicPublishConfirmed, connect, declareQueue, resolveUrl } from "../lib/mod.ts";
+import {
+  basicConsume,
+  basicPublishConfirmed,
+  connect,
+  declareQueue,
+  resolveUrl,
+} from "../lib/mod.ts";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 
 /** The broker every test talks to: `AMQP_URL`, else the default. */
@@ -12,8 +18,11 @@ export function uniqueQueue(label: string): string {
 }
 
 /** Runs `fn` on a fresh channel and closes the connection afterwards. */
-export async function withChannel<T>(fn: (channel: AMQPChannel) => Promise<T>): Promise<T> {
-  const connection = await connect({ url: BROKER_URL, name: "tests" });
+export async function withChannel<T>(
+  fn: (channel: AMQPChannel) => Promise<T>,
+  url = BROKER_URL,
+): Promise<T> {
+  const connection = await connect({ url, name: "tests" });
   try {
     return await fn(await connection.channel());
   } finally {
@@ -25,23 +34,27 @@ export async function withChannel<T>(fn: (channel: AMQPChannel) => Promise<T>): 
  * Ready messages in `queue`, as the broker counts them. Once no consumer is connected, unacked
  * messages have gone back to ready, so this is everything the queue still holds.
  */
-export function depth(queue: string): Promise<number> {
-  return withChannel(async (channel) =>
-    (await channel.queueDeclare(queue, { passive: true })).messageCount
+export function depth(queue: string, url = BROKER_URL): Promise<number> {
+  return withChannel(
+    async (channel) => (await channel.queueDeclare(queue, { passive: true })).messageCount,
+    url,
   );
 }
 
 /** Declares `queue` as the scripts do and puts `count` messages "0".."count-1" in it. */
-export function fill(queue: string, count: number): Promise<number> {
+export function fill(queue: string, count: number, url = BROKER_URL): Promise<number> {
   return withChannel(async (channel) => {
     await declareQueue(channel, queue);
     const bodies = Array.from({ length: count }, (_, i) => String(i));
     return await basicPublishConfirmed(channel, queue, bodies);
-  });
+  }, url);
 }
 
 /** Takes every message out of `queue` (basic.get, then ack) and returns them in order. */
-export function drain(queue: string): Promise<{ body: string; redelivered: boolean }[]> {
+export function drain(
+  queue: string,
+  url = BROKER_URL,
+): Promise<{ body: string; redelivered: boolean }[]> {
   return withChannel(async (channel) => {
     const taken: { body: string; redelivered: boolean }[] = [];
     let message;
@@ -50,16 +63,34 @@ export function drain(queue: string): Promise<{ body: string; redelivered: boole
       await message.ack(false);
     }
     return taken;
-  });
+  }, url);
+}
+
+/**
+ * Takes every message out of `queue` quickly (auto-ack consumer, no limit) and returns the
+ * bodies in order; for queues of many thousands, where `drain`'s round trip per message is slow.
+ */
+export function drainFast(queue: string, url = BROKER_URL): Promise<string[]> {
+  return withChannel(async (channel) => {
+    const expected = (await channel.queueDeclare(queue, { passive: true })).messageCount;
+    const bodies: string[] = [];
+    if (expected === 0) return bodies;
+    const stop = new AbortController();
+    await basicConsume(channel, queue, (message) => {
+      bodies.push(message.bodyString() ?? "");
+      if (bodies.length === expected) stop.abort();
+    }, { noAck: true, signal: stop.signal });
+    return bodies;
+  }, url);
 }
 
 /** Deletes `queue` and its parking queue `QUEUE.dead`, so each test leaves nothing behind. */
-export function deleteQueue(queue: string): Promise<unknown> {
+export function deleteQueue(queue: string, url = BROKER_URL): Promise<unknown> {
   return withChannel(async (channel) => {
     for (const name of [queue, `${queue}.dead`]) {
       await channel.queueDelete(name, { ifUnused: false, ifEmpty: false });
     }
-  });
+  }, url);
 }
 
 /** `0`..`count-1` as strings: the bodies the producer sends. */
@@ -72,11 +103,13 @@ const brokerAddress = (() => {
   return `${url.hostname}:${url.port || (url.protocol === "amqps:" ? 5671 : 5672)}`;
 })();
 
-/** How a script is started: extra environment, and the hosts it may reach. */
+/** How a script is started: extra environment, and what it may reach or read. */
 export interface ScriptOptions {
   env?: Record<string, string>;
   /** `--allow-net` value, `true` for any host. Default: the test broker's host:port. */
   allowNet?: string | true;
+  /** `--allow-read` value. Default: none. */
+  allowRead?: string;
 }
 
 /** Runs a script as the README does: narrow permissions, `AMQP_URL` set to the test broker. */
@@ -87,7 +120,8 @@ export function scriptCommand(script: string, args: string[], options: ScriptOpt
       options.allowNet === true
         ? "--allow-net"
         : `--allow-net=${options.allowNet ?? brokerAddress}`,
-      "--allow-env=AMQP_URL",
+      "--allow-env=AMQP_URL,AMQP_PASSWORD,AMQP_PASSWORD_FILE,AMQP_CA_FILE",
+      ...(options.allowRead ? [`--allow-read=${options.allowRead}`] : []),
       new URL(`../${script}`, import.meta.url).pathname,
       ...args,
     ],
@@ -124,42 +158,59 @@ export async function run(
   };
 }
 
+/** Splits a byte stream into lines, handing each complete line to `onLine`. */
+async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
+  let partial = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (partial + chunk).split("\n");
+    partial = parts.pop()!;
+    parts.forEach(onLine);
+  }
+  if (partial) onLine(partial);
+}
+
 /**
- * Starts `script` and resolves once `ready(lines)` holds for its stdout so far; the caller
- * then signals it and awaits `finished`, which holds the whole run.
+ * Starts `script` and resolves once `ready(lines)` holds for the lines it has printed so far
+ * (stdout and stderr, interleaved as they came); the caller then acts (signals it, restarts the
+ * broker) and awaits `finished`, which holds the whole run.
  */
 export async function runUntil(
   script: string,
   args: string[],
   ready: (lines: string[]) => boolean,
+  options?: ScriptOptions,
 ): Promise<{ child: Deno.ChildProcess; finished: Promise<Ran> }> {
   const started = performance.now();
-  const child = scriptCommand(script, args).spawn();
-  const lines: string[] = [];
+  const child = scriptCommand(script, args, options).spawn();
+  const all: string[] = [];
+  const out: string[] = [];
+  const err: string[] = [];
   let resolveReady!: () => void;
+  let readyYet = false;
   const isReady = new Promise<void>((resolve) => resolveReady = resolve);
-  const readStdout = (async () => {
-    let partial = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      const parts = (partial + chunk).split("\n");
-      partial = parts.pop()!;
-      lines.push(...parts);
-      if (ready(lines)) resolveReady();
+  const onLine = (into: string[]) => (line: string) => {
+    into.push(line);
+    all.push(line);
+    if (!readyYet && ready(all)) {
+      readyYet = true;
+      resolveReady();
     }
-    if (partial) lines.push(partial);
-    resolveReady();
-  })();
-  const stderr = new Response(child.stderr).text();
+  };
+  const reading = Promise.all([
+    readLines(child.stdout, onLine(out)),
+    readLines(child.stderr, onLine(err)),
+  ]);
   const finished = (async () => {
-    const [{ code }] = await Promise.all([child.status, readStdout]);
+    const [{ code }] = await Promise.all([child.status, reading]);
+    resolveReady();
     return {
       code,
-      stdout: lines.join("\n"),
-      stderr: await stderr,
+      stdout: out.join("\n"),
+      stderr: err.join("\n"),
       ms: performance.now() - started,
     };
   })();
-  await isReady;
+  await Promise.race([isReady, finished]);
   return { child, finished };
 }
 
@@ -176,13 +227,14 @@ export async function withQueue(
   label: string,
   count: number,
   fn: (queue: string) => Promise<void>,
+  url = BROKER_URL,
 ): Promise<void> {
   const queue = uniqueQueue(label);
   try {
-    await fill(queue, count);
+    await fill(queue, count, url);
     await fn(queue);
   } finally {
-    await deleteQueue(queue);
+    await deleteQueue(queue, url);
   }
 }
 
