@@ -215,7 +215,7 @@ function describeConnectError(error: unknown, url: string): BrokerError {
       ` use it (530). Create it with "rabbitmqctl add_vhost" or fix the URL path`;
   } else if (/lookup|dns|resolve|Name or service not known/i.test(text)) {
     line = `Cannot connect to ${masked}: unknown host. Check the host name in the URL`;
-  } else if (/Connection closed by the broker/.test(text)) {
+  } else if (/Connection closed by the broker|reset by peer/i.test(text)) {
     line = `Cannot connect to ${masked}: the broker closed the connection during the handshake` +
       (new URL(url).protocol === "amqp:" ? " (is this a TLS port? then use amqps://)" : "");
   } else if (/certificate|tls|handshake|UnknownIssuer/i.test(text)) {

@@ -1,0 +1,192 @@
+// TLS with a private CA, and credentials from the environment or a file, on a private node with
+// a TLS listener. Every script's output and errors are searched for the password.
+
+import { deepEqual, match, ok } from "node:assert/strict";
+import { startPrivateBroker } from "../tools/private_broker.ts";
+import { deleteQueue, depth, type Ran, run, uniqueQueue } from "./_helpers.ts";
+
+const PASSWORD = "pa55-Secret-93kq";
+
+/** Runs openssl in `dir`, failing the test with its stderr if it fails. */
+async function openssl(dir: string, ...args: string[]): Promise<void> {
+  const { success, stderr } = await new Deno.Command("openssl", { args, cwd: dir }).output();
+  if (!success) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(stderr)}`);
+}
+
+/** A CA, a server certificate for localhost/127.0.0.1 signed by it, and an unrelated CA. */
+async function makeCertificates(dir: string) {
+  const subject = (name: string) => ["-subj", `/CN=${name}`];
+  await openssl(
+    dir,
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    ...subject("test CA"),
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+  );
+  await openssl(
+    dir,
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    ...subject("other CA"),
+    "-keyout",
+    "other.key",
+    "-out",
+    "other.pem",
+  );
+  await openssl(
+    dir,
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    ...subject("localhost"),
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+  );
+  await Deno.writeTextFile(`${dir}/san.ext`, "subjectAltName = DNS:localhost, IP:127.0.0.1\n");
+  await openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    "san.ext",
+    "-out",
+    "server.pem",
+  );
+  return {
+    caFile: `${dir}/ca.pem`,
+    certFile: `${dir}/server.pem`,
+    keyFile: `${dir}/server.key`,
+    otherCa: `${dir}/other.pem`,
+  };
+}
+
+function assertNoPassword(result: Ran) {
+  ok(!(result.stdout + result.stderr).includes(PASSWORD), "the password was printed");
+}
+
+Deno.test("TLS and credentials on a private node", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "rabbitmq-deno-tls-" });
+  try {
+    const files = await makeCertificates(dir);
+    await using broker = await startPrivateBroker({ tls: files });
+    const tlsUrl = broker.tlsUrl!;
+    const queue = uniqueQueue("tls");
+    const allowNet = "localhost,127.0.0.1";
+
+    await t.step("amqps:// with the CA from --ca: a normal run", async () => {
+      const result = await run("producer.ts", [
+        "--queue",
+        queue,
+        "--count",
+        "5",
+        "--ca",
+        files.caFile,
+      ], {
+        env: { AMQP_URL: tlsUrl },
+        allowNet,
+        allowRead: files.caFile,
+      });
+      deepEqual([result.code, result.stderr], [0, ""]);
+      deepEqual(result.stdout.trim().split("\n").length, 5);
+      deepEqual(await depth(queue, broker.url), 5);
+    });
+
+    await t.step("amqps:// with the CA from AMQP_CA_FILE: the consumer drains them", async () => {
+      const result = await run("consumer.ts", ["--queue", queue, "--idle", "0.5"], {
+        env: { AMQP_URL: tlsUrl, AMQP_CA_FILE: files.caFile },
+        allowNet,
+        allowRead: files.caFile,
+      });
+      deepEqual(result.code, 0, result.stderr);
+      match(result.stdout, /Done: 5 messages/);
+    });
+
+    await t.step("the wrong CA: a clear TLS line, exit 1", async () => {
+      const result = await run("producer.ts", ["--queue", queue, "--ca", files.otherCa], {
+        env: { AMQP_URL: tlsUrl },
+        allowNet,
+        allowRead: files.otherCa,
+      });
+      deepEqual(result.code, 1);
+      deepEqual(result.stderr.trim().split("\n").length, 1, result.stderr);
+      match(result.stderr, /TLS failed \(.*(certificate|UnknownIssuer).*\)\. Check the CA file/i);
+    });
+
+    await t.step(
+      "plain amqp:// to the TLS port: a line that suggests amqps://, exit 1",
+      async () => {
+        const plain = tlsUrl.replace("amqps://", "amqp://");
+        const result = await run("producer.ts", ["--queue", queue], {
+          env: { AMQP_URL: plain },
+          allowNet,
+        });
+        deepEqual(result.code, 1);
+        match(result.stderr, /is this a TLS port\? then use amqps:\/\//);
+      },
+    );
+
+    await broker.ctl("add_user", "deno", PASSWORD);
+    await broker.ctl("set_permissions", "-p", "/", "deno", ".*", ".*", ".*");
+    const noPasswordUrl = broker.url.replace("guest:guest@", "deno@");
+
+    await t.step("the password from AMQP_PASSWORD, never printed", async () => {
+      const result = await run("producer.ts", ["--queue", queue, "--count", "1"], {
+        env: { AMQP_URL: noPasswordUrl, AMQP_PASSWORD: PASSWORD },
+        allowNet,
+      });
+      deepEqual(result.code, 0, result.stderr);
+      assertNoPassword(result);
+    });
+
+    await t.step("the password from AMQP_PASSWORD_FILE, never printed", async () => {
+      const file = `${dir}/password`;
+      await Deno.writeTextFile(file, `${PASSWORD}\n`);
+      const result = await run("consumer.ts", ["--queue", queue, "--idle", "0.3"], {
+        env: { AMQP_URL: noPasswordUrl, AMQP_PASSWORD_FILE: file },
+        allowNet,
+        allowRead: file,
+      });
+      deepEqual(result.code, 0, result.stderr);
+      match(result.stdout, /Done: 1 messages/);
+      assertNoPassword(result);
+    });
+
+    await t.step("a wrong password in the URL: access refused, masked, exit 1", async () => {
+      const url = broker.url.replace("guest:guest@", `deno:${PASSWORD}x@`);
+      for (const script of ["producer.ts", "consumer.ts"]) {
+        const result = await run(script, ["--queue", queue], { env: { AMQP_URL: url }, allowNet });
+        deepEqual(result.code, 1);
+        match(result.stderr, /amqp:\/\/deno:\*\*\*\*@127\.0\.0\.1:\d+: access refused \(403\)/);
+        assertNoPassword(result);
+      }
+    });
+    await deleteQueue(queue, broker.url);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
