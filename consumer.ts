@@ -80,20 +80,11 @@ export async function main(args: string[]): Promise<number> {
     const parking = deadLetterQueue(queue);
     let received = 0;
 
-    // Print, then ack: a message is only gone from the broker once the work is done.
-    const handle = async (message: AMQPMessage) => {
-      idle?.reset();
-      let body: string;
-      try {
-        body = `'${bodyText(message.body)}'`;
-      } catch (error) {
-        // A poison message: park it in QUEUE.dead rather than crash or requeue it forever.
-        if (parking && !noAck) {
-          await message.reject(false);
-          return console.error(` [!] ${(error as Error).message}: rejected to '${parking}'`);
-        }
-        body = `<${bytePreview(message.body!)}>`; // in QUEUE.dead itself: show it safely
-      }
+    // The work on one message: print it, then ack, since a message is only gone from the broker
+    // once the work is done. A body that is not UTF-8 makes it throw: a poison message.
+    const work = async (message: AMQPMessage) => {
+      const strict = parking !== undefined && !noAck; // else nothing could park it: show it
+      const body = strict ? `'${bodyText(message.body)}'` : showSafely(message.body);
       if (flags["requeue-once"] && !message.redelivered) {
         await message.nack(true, false);
         return console.log(` [x] Requeued ${body}`); // [x] Requeued '7'
@@ -102,6 +93,17 @@ export async function main(args: string[]): Promise<number> {
       if (workMs) await new Promise((resolve) => setTimeout(resolve, workMs));
       if (!noAck) await message.ack(false);
       if (++received === max) done.abort();
+    };
+    // A message whose work throws is parked in QUEUE.dead: not fatal, not requeued forever.
+    const handle = async (message: AMQPMessage) => {
+      idle?.reset();
+      try {
+        await work(message);
+      } catch (error) {
+        if (!parking || noAck || message.channel.closed) throw error;
+        await message.reject(false);
+        console.error(` [!] ${(error as Error).message}: rejected to '${parking}'`);
+      }
     };
 
     // One session per connection: after a broker restart it runs again on a new one.
@@ -157,3 +159,12 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);
+
+/** The body as quoted text, or as a hex preview when it is not UTF-8. */
+function showSafely(body: Uint8Array | null): string {
+  try {
+    return `'${bodyText(body)}'`;
+  } catch {
+    return `<${bytePreview(body ?? new Uint8Array())}>`;
+  }
+}

@@ -1,5 +1,6 @@
 import { deepEqual, match, ok } from "node:assert/strict";
-import { depth, numbers, received, run, withQueue } from "./_helpers.ts";
+import { basicPublishConfirmed } from "../lib/mod.ts";
+import { depth, numbers, received, run, withChannel, withQueue } from "./_helpers.ts";
 
 const STYLES = ["callback", "get", "iterator"];
 
@@ -85,5 +86,29 @@ Deno.test("--help prints usage on stdout and exits 0", async (t) => {
       deepEqual([code, stderr], [0, ""]);
       match(stdout, new RegExp(`^Usage: ${script.replace(".", "\\.")}`));
     });
+  }
+});
+
+Deno.test("a poison message (body not UTF-8) is parked in QUEUE.dead once; the rest flow", async (t) => {
+  for (const style of STYLES) {
+    await t.step(`--style ${style}`, () =>
+      withQueue(`poison-${style}`, 0, async (queue) => {
+        const poison = new Uint8Array([0xff, 0xfe, 0x41]);
+        await withChannel((channel) => basicPublishConfirmed(channel, queue, ["0", poison, "2"]));
+        const { code, stdout, stderr } = await consume(style, queue, "--idle", "0.5");
+        deepEqual(code, 0);
+        deepEqual(received(stdout), ["0", "2"]);
+        deepEqual(
+          stderr.trimEnd(),
+          ` [!] Body is not valid UTF-8 (3 bytes: ff fe 41): rejected to '${queue}.dead'`,
+        );
+        deepEqual(await depth(queue), 0);
+        // Parked exactly once, bytes intact; reading the parking queue shows it safely.
+        const inspected = await consume(style, `${queue}.dead`, "--idle", "0.5");
+        deepEqual(inspected.code, 0);
+        match(inspected.stdout, /^ \[x\] Received <3 bytes: ff fe 41>$/m);
+        match(inspected.stdout, /Done: 1 messages/);
+        deepEqual(await depth(`${queue}.dead`), 0);
+      }));
   }
 });

@@ -139,3 +139,27 @@ Deno.test("bad flags: one usage line on stderr, exit 2", async (t) => {
     });
   }
 });
+
+Deno.test("files that cannot be read: one line naming the file and the fix, exit 2", async (t) => {
+  await t.step("--body-file that does not exist", async () => {
+    const result = await run("producer.ts", ["--body-file", "/no/such/file"], {
+      allowRead: "/no/such/file",
+    });
+    assertOneLineError(result, 2, /Cannot read --body-file "\/no\/such\/file": no such file/);
+  });
+  await t.step("--body-file without --allow-read", async () => {
+    const result = await run("producer.ts", ["--body-file", "/etc/hostname"]);
+    assertOneLineError(result, 2, /run with --allow-read=\/etc\/hostname/);
+  });
+  await t.step("a CA file that does not exist", async () => {
+    const result = await run("consumer.ts", ["--ca", "/no/ca.pem"], { allowRead: "/no" });
+    assertOneLineError(result, 2, /Cannot read CA file "\/no\/ca\.pem": no such file/);
+  });
+  await t.step("AMQP_PASSWORD_FILE that does not exist", async () => {
+    const result = await run("consumer.ts", [], {
+      env: { AMQP_PASSWORD_FILE: "/no/password" },
+      allowRead: "/no",
+    });
+    assertOneLineError(result, 2, /Cannot read AMQP_PASSWORD_FILE "\/no\/password"/);
+  });
+});
