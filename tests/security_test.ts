@@ -7,75 +7,24 @@ import { deleteQueue, depth, type Ran, run, uniqueQueue } from "./_helpers.ts";
 
 const PASSWORD = "pa55-Secret-93kq";
 
-/** Runs openssl in `dir`, failing the test with its stderr if it fails. */
-async function openssl(dir: string, ...args: string[]): Promise<void> {
-  const { success, stderr } = await new Deno.Command("openssl", { args, cwd: dir }).output();
-  if (!success) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(stderr)}`);
+/** Runs `openssl ARGS` (a space-separated line) in `dir`; fails with its stderr. */
+async function openssl(dir: string, args: string): Promise<void> {
+  const command = new Deno.Command("openssl", { args: args.split(" "), cwd: dir });
+  const { success, stderr } = await command.output();
+  if (!success) throw new Error(`openssl ${args}: ${new TextDecoder().decode(stderr)}`);
 }
 
 /** A CA, a server certificate for localhost/127.0.0.1 signed by it, and an unrelated CA. */
 async function makeCertificates(dir: string) {
-  const subject = (name: string) => ["-subj", `/CN=${name}`];
-  await openssl(
-    dir,
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    ...subject("test CA"),
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  );
-  await openssl(
-    dir,
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    ...subject("other CA"),
-    "-keyout",
-    "other.key",
-    "-out",
-    "other.pem",
-  );
-  await openssl(
-    dir,
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    ...subject("localhost"),
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-  );
+  const newKey = "-newkey rsa:2048 -nodes -days 2";
+  await openssl(dir, `req -x509 ${newKey} -subj /CN=test-CA -keyout ca.key -out ca.pem`);
+  await openssl(dir, `req -x509 ${newKey} -subj /CN=other-CA -keyout other.key -out other.pem`);
+  await openssl(dir, `req ${newKey} -subj /CN=localhost -keyout server.key -out server.csr`);
   await Deno.writeTextFile(`${dir}/san.ext`, "subjectAltName = DNS:localhost, IP:127.0.0.1\n");
   await openssl(
     dir,
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-extfile",
-    "san.ext",
-    "-out",
-    "server.pem",
+    "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 " +
+      "-extfile san.ext -out server.pem",
   );
   return {
     caFile: `${dir}/ca.pem`,
