@@ -124,7 +124,9 @@ try {
           const [command, args] = c[side](queue);
           times[side].push(await timed(command, [...args], c.expect));
         } finally {
-          await channel.queueDelete(queue, { ifUnused: false, ifEmpty: false });
+          for (const name of [queue, `${queue}.dead`]) {
+            await channel.queueDelete(name, { ifUnused: false, ifEmpty: false });
+          }
         }
       }
     }

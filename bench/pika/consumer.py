@@ -9,7 +9,13 @@ style, queue, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
 connection = pika.BlockingConnection(pika.URLParameters(url))
 channel = connection.channel()
-channel.queue_declare(queue=queue, durable=True)
+# Declared as lib/queue.ts declares it: durable, rejected messages parked in QUEUE.dead.
+channel.queue_declare(queue=queue + ".dead", durable=True)
+channel.queue_declare(
+    queue=queue,
+    durable=True,
+    arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue + ".dead"},
+)
 channel.basic_qos(prefetch_count=1)
 received = 0
 

@@ -10,7 +10,13 @@ count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
 
 connection = pika.BlockingConnection(pika.URLParameters(url))
 channel = connection.channel()
-channel.queue_declare(queue=queue, durable=True)
+# Declared as lib/queue.ts declares it: durable, rejected messages parked in QUEUE.dead.
+channel.queue_declare(queue=queue + ".dead", durable=True)
+channel.queue_declare(
+    queue=queue,
+    durable=True,
+    arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue + ".dead"},
+)
 channel.confirm_delivery()
 for i in range(count):
     channel.basic_publish(
