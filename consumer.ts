@@ -11,12 +11,12 @@
  * @module
  */
 
-import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
+import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import { basicConsume, basicGet, bodyText, bytePreview, deadLetterQueue } from "./lib/mod.ts";
-import { declareQueue, failure, idleTimer, integerFlag, maskUrl, messages } from "./lib/mod.ts";
+import { declareQueue, idleTimer, integerFlag, maskUrl, messages } from "./lib/mod.ts";
 import { onShutdownSignal, parseFlags, resolveUrl, secondsFlag, UsageError } from "./lib/mod.ts";
-import { withReconnect } from "./lib/mod.ts";
+import { reconnectLines, reportFailure, serve } from "./lib/mod.ts";
 
 const USAGE = `Usage: consumer.ts [--style callback|get|iterator] [flags]
 
@@ -108,8 +108,7 @@ export async function main(args: string[]): Promise<number> {
 
     // One session per connection: after a broker restart it runs again on a new one.
     let announced = false;
-    const session = async (connection: AMQPBaseClient) => {
-      const channel = await connection.channel();
+    const session = async (channel: AMQPChannel) => {
       await declareQueue(channel, queue);
       await channel.basicQos(prefetch, 0, false);
       if (!announced) {
@@ -134,17 +133,13 @@ export async function main(args: string[]): Promise<number> {
       }
     };
     try {
-      await withReconnect(session, {
+      await serve(session, {
         url,
         caFile: flags.ca,
         name: `consumer.ts --style ${style}`,
         signal,
-        onLost: (error) =>
-          console.error(` [!] Connection lost (${failure(error).line}); reconnecting`),
-        onReconnected: (ms) => console.error(` [*] Reconnected after ${(ms / 1000).toFixed(1)} s`),
+        ...reconnectLines(console.error),
       });
-    } catch (error) {
-      if (!signal.aborted) throw error; // stopped while reconnecting is still a clean stop
     } finally {
       idle?.clear();
     }
@@ -152,9 +147,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(` [*] Done: ${received} messages`);
     return 0;
   } catch (error) {
-    const { line, exitCode } = failure(error);
-    console.error(line);
-    return exitCode;
+    return reportFailure(error, console.error);
   }
 }
 

@@ -11,8 +11,8 @@
  * @module
  */
 
-import { declareQueue, failure, integerFlag, parseFlags, publishReliably } from "./lib/mod.ts";
-import { readInputFile } from "./lib/mod.ts";
+import { declareQueue, integerFlag, parseFlags, publishReliably } from "./lib/mod.ts";
+import { readInputFile, reconnectLines, reportFailure } from "./lib/mod.ts";
 
 const USAGE = `Usage: producer.ts [--count N] [--queue NAME] [--url URL] [--ca FILE]
 
@@ -58,9 +58,7 @@ export async function main(args: string[]): Promise<number> {
       onBlocked: (reason) =>
         console.error(` [!] The broker blocks publishing (${reason}); waiting`),
       onUnblocked: () => console.error(" [*] The broker unblocked publishing"),
-      onLost: (error) =>
-        console.error(` [!] Connection lost (${failure(error).line}); reconnecting`),
-      onReconnected: (ms) => console.error(` [*] Reconnected after ${(ms / 1000).toFixed(1)} s`),
+      ...reconnectLines(console.error),
     });
     if (report.reconnects > 0) {
       console.log(
@@ -70,9 +68,7 @@ export async function main(args: string[]): Promise<number> {
     }
     return 0;
   } catch (error) {
-    const { line, exitCode } = failure(error);
-    console.error(line);
-    return exitCode;
+    return reportFailure(error, console.error);
   }
 }
 

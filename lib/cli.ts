@@ -30,8 +30,48 @@ export function parseFlags<T extends ParseArgsOptionsConfig>(
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    throw new UsageError(text.split(". ")[0]!.replace(/^Unknown option/, "Unknown flag"));
+    throw usageErrorFrom(error);
+  }
+}
+
+/** parseArgs' message, first sentence only, in this project's words. */
+function usageErrorFrom(error: unknown): UsageError {
+  const text = error instanceof Error ? error.message : String(error);
+  return new UsageError(text.split(". ")[0]!.replace(/^Unknown option/, "Unknown flag"));
+}
+
+/**
+ * Like {@linkcode parseFlags}, for commands that also take arguments: returns the flags and the
+ * positional arguments (`emit_log_direct.ts error "Disk full"`).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { parseCommandLine } from "./mod.ts";
+ *
+ * const { flags, positionals } = parseCommandLine(["--url", "amqp://x", "error", "Disk full"], {
+ *   url: { type: "string" },
+ * });
+ * deepEqual([flags.url, positionals], ["amqp://x", ["error", "Disk full"]]);
+ * ```
+ */
+export function parseCommandLine<T extends ParseArgsOptionsConfig>(
+  args: string[],
+  options: T,
+): {
+  flags: ReturnType<typeof parseArgs<{ options: T; strict: true }>>["values"];
+  positionals: string[];
+} {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { flags: values, positionals };
+  } catch (error) {
+    throw usageErrorFrom(error);
   }
 }
 
@@ -214,4 +254,24 @@ export async function readInputFile(what: string, path: string): Promise<Uint8Ar
       : (error instanceof Error ? error.message : String(error)).split("\n")[0];
     throw new UsageError(`Cannot read ${what} "${path}": ${reason}`);
   }
+}
+
+/**
+ * The end of every script's `main`: reports a thrown value as one line through `write` (the
+ * script passes `console.error`) and returns the exit code from {@linkcode failure}.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { reportFailure, UsageError } from "./mod.ts";
+ *
+ * const lines: string[] = [];
+ * deepEqual(reportFailure(new UsageError("Unknown flag '--x'"), (l) => lines.push(l)), 2);
+ * deepEqual(lines, ["Unknown flag '--x' (see --help)"]);
+ * ```
+ */
+export function reportFailure(error: unknown, write: (line: string) => void): number {
+  const { line, exitCode } = failure(error);
+  write(line);
+  return exitCode;
 }

@@ -28,4 +28,6 @@ export * from "./body.ts";
 export * from "./publish.ts";
 export * from "./consume.ts";
 export * from "./reconnect.ts";
+export * from "./service.ts";
+export * from "./exchange.ts";
 export * from "./cli.ts";

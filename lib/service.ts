@@ -1,0 +1,54 @@
+/**
+ * Long-running consumers: run until Ctrl+C or SIGTERM, and survive a lost connection.
+ *
+ * @module
+ */
+
+import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
+import { failure } from "./cli.ts";
+import { type ReconnectOptions, withReconnect } from "./reconnect.ts";
+
+/**
+ * The standard lines for a lost and regained connection, written through `write`
+ * (scripts pass `console.error`), as `onLost`/`onReconnected` options.
+ *
+ * @example
+ * ```ts
+ * import { reconnectLines } from "./mod.ts";
+ *
+ * const options = { ...reconnectLines(console.error) };
+ * ```
+ */
+export function reconnectLines(
+  write: (line: string) => void,
+): Pick<ReconnectOptions, "onLost" | "onReconnected"> {
+  return {
+    onLost: (error) => write(` [!] Connection lost (${failure(error).line}); reconnecting`),
+    onReconnected: (ms) => write(` [*] Reconnected after ${(ms / 1000).toFixed(1)} s`),
+  };
+}
+
+/**
+ * Runs `session` on a channel of a fresh connection until it returns or `options.signal`
+ * aborts, and again on a new connection whenever the connection is lost
+ * ({@linkcode withReconnect}). A stop requested through the signal, even while reconnecting,
+ * resolves normally.
+ *
+ * @example
+ * ```ts ignore
+ * using shutdown = onShutdownSignal();
+ * await serve(async (channel) => {
+ *   await basicConsume(channel, "hello", handle, { noAck: false, signal: shutdown.signal });
+ * }, { signal: shutdown.signal });
+ * ```
+ */
+export async function serve(
+  session: (channel: AMQPChannel) => Promise<void>,
+  options: ReconnectOptions,
+): Promise<void> {
+  try {
+    await withReconnect(async (connection) => await session(await connection.channel()), options);
+  } catch (error) {
+    if (!options.signal?.aborted) throw error;
+  }
+}
