@@ -13,7 +13,7 @@
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
-import { basicConsume, basicGet, bodyText, bytePreview, deadLetterQueue } from "./lib/mod.ts";
+import { basicConsume, basicGet, bodyText, deadLetterQueue, showBody } from "./lib/mod.ts";
 import { declareQueue, idleTimer, integerFlag, maskUrl, messages } from "./lib/mod.ts";
 import { onShutdownSignal, parseFlags, resolveUrl, secondsFlag, UsageError } from "./lib/mod.ts";
 import { reconnectLines, reportFailure, serve } from "./lib/mod.ts";
@@ -84,7 +84,7 @@ export async function main(args: string[]): Promise<number> {
     // once the work is done. A body that is not UTF-8 makes it throw: a poison message.
     const work = async (message: AMQPMessage) => {
       const strict = parking !== undefined && !noAck; // else nothing could park it: show it
-      const body = strict ? `'${bodyText(message.body)}'` : showSafely(message.body);
+      const body = strict ? `'${bodyText(message.body)}'` : showBody(message.body);
       if (flags["requeue-once"] && !message.redelivered) {
         await message.nack(true, false);
         return console.log(` [x] Requeued ${body}`); // [x] Requeued '7'
@@ -152,12 +152,3 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);
-
-/** The body as quoted text, or as a hex preview when it is not UTF-8. */
-function showSafely(body: Uint8Array | null): string {
-  try {
-    return `'${bodyText(body)}'`;
-  } catch {
-    return `<${bytePreview(body ?? new Uint8Array())}>`;
-  }
-}

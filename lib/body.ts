@@ -44,3 +44,24 @@ export function bytePreview(bytes: Uint8Array, limit = 16): string {
   const shown = [...bytes.subarray(0, limit)].map((b) => b.toString(16).padStart(2, "0"));
   return `${bytes.length} bytes: ${shown.join(" ")}${bytes.length > limit ? " …" : ""}`;
 }
+
+/**
+ * A body for display: quoted text when it is UTF-8, else a hex preview in angle brackets, so
+ * binary or broken bodies never garble a terminal.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { showBody } from "./body.ts";
+ *
+ * deepEqual(showBody(new TextEncoder().encode("7")), "'7'");
+ * deepEqual(showBody(new Uint8Array([0xff])), "<1 bytes: ff>");
+ * ```
+ */
+export function showBody(body: Uint8Array | null): string {
+  try {
+    return `'${bodyText(body)}'`;
+  } catch {
+    return `<${bytePreview(body ?? new Uint8Array())}>`;
+  }
+}

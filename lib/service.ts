@@ -6,6 +6,7 @@
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { failure } from "./cli.ts";
+import { connect, type ConnectOptions } from "./connection.ts";
 import { type ReconnectOptions, withReconnect } from "./reconnect.ts";
 
 /**
@@ -50,5 +51,26 @@ export async function serve(
     await withReconnect(async (connection) => await session(await connection.channel()), options);
   } catch (error) {
     if (!options.signal?.aborted) throw error;
+  }
+}
+
+/**
+ * Connects, runs `fn` on a channel, and closes the connection whatever happens: for short jobs
+ * such as sending one message.
+ *
+ * @example
+ * ```ts ignore
+ * await withChannel((channel) => channel.basicPublish("", "hello", "hi"), { name: "once" });
+ * ```
+ */
+export async function withChannel<T>(
+  fn: (channel: AMQPChannel) => Promise<T>,
+  options: ConnectOptions = {},
+): Promise<T> {
+  const connection = await connect(options);
+  try {
+    return await fn(await connection.channel());
+  } finally {
+    await connection.close().catch(() => {});
   }
 }

@@ -170,6 +170,32 @@ Deno.test("basicPublishConfirmed() reports a publish the broker nacks", async ()
   }
 });
 
+Deno.test("a broker nack covering many publishes settles every one of them", async () => {
+  const queue = uniqueQueue("nack-multiple");
+  try {
+    await using broker = await open();
+    const { channel } = broker;
+    await channel.queueDeclare(queue, { durable: false, exclusive: false, autoDelete: false }, {
+      "x-max-length": 100,
+      "x-overflow": "reject-publish",
+    });
+    await channel.confirmSelect();
+    const outcomes: string[] = [];
+    const publishes = Array.from(
+      { length: 300 },
+      (_, i) => channel.basicPublish("", queue, `${i}`, {}).then(() => "ack", () => "nack"),
+    );
+    const timeout = new Promise<string[]>((resolve) =>
+      setTimeout(() => resolve(["timeout"]), 3000)
+    );
+    outcomes.push(...await Promise.race([Promise.all(publishes), timeout]));
+    deepEqual(outcomes.filter((o) => o === "ack").length, 100);
+    deepEqual(outcomes.filter((o) => o === "nack").length, 200);
+  } finally {
+    await deleteQueue(queue);
+  }
+});
+
 Deno.test("basicGet() returns messages, and null once its signal aborts on an empty queue", async () => {
   await withQueue("get", 2, async (queue) => {
     await using broker = await open();

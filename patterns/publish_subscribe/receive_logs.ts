@@ -1,0 +1,50 @@
+/**
+ * # Publish/subscribe: receive every log message
+ *
+ * Binds a fresh, exclusive, server-named queue to the fanout exchange `logs`, so this receiver
+ * gets a copy of every message emitted from now on; the queue disappears when it stops.
+ *
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/publish_subscribe/receive_logs.ts
+ *
+ * @module
+ */
+
+import {
+  basicConsume,
+  bindExclusiveQueue,
+  declareExchange,
+  onShutdownSignal,
+} from "../../lib/mod.ts";
+import { parseFlags, reconnectLines, reportFailure, serve, showBody } from "../../lib/mod.ts";
+
+const USAGE = `Usage: receive_logs.ts [--exchange NAME] [--url URL]
+
+Prints every message sent to a fanout exchange, until Ctrl+C.`;
+
+export async function main(args: string[]): Promise<number> {
+  try {
+    const flags = parseFlags(args, {
+      exchange: { type: "string", default: "logs" },
+      url: { type: "string" },
+      help: { type: "boolean", default: false },
+    });
+    if (flags.help) return console.log(USAGE), 0;
+
+    using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
+    const { signal } = shutdown;
+    await serve(async (channel) => {
+      await declareExchange(channel, flags.exchange, "fanout");
+      const queue = await bindExclusiveQueue(channel, flags.exchange, [""]);
+      console.log(" [*] Waiting for logs. To exit press CTRL+C");
+      // Logs are disposable: auto-ack, as in the tutorial.
+      await basicConsume(channel, queue, (message) => {
+        console.log(` [x] ${showBody(message.body)}`); // [x] 'info: Hello World!'
+      }, { noAck: true, signal });
+    }, { url: flags.url, name: "receive_logs.ts", signal, ...reconnectLines(console.error) });
+    return 0;
+  } catch (error) {
+    return reportFailure(error, console.error);
+  }
+}
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);

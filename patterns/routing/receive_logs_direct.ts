@@ -1,0 +1,58 @@
+/**
+ * # Routing: receive log messages of chosen severities
+ *
+ * Binds a fresh exclusive queue to the direct exchange `direct_logs` once per severity given, so
+ * it receives exactly the messages whose routing key is one of them.
+ *
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/routing/receive_logs_direct.ts warning error
+ *
+ * @module
+ */
+
+import {
+  basicConsume,
+  bindExclusiveQueue,
+  declareExchange,
+  onShutdownSignal,
+} from "../../lib/mod.ts";
+import { parseCommandLine, reconnectLines, reportFailure, serve, showBody } from "../../lib/mod.ts";
+import { UsageError } from "../../lib/mod.ts";
+
+const USAGE = `Usage: receive_logs_direct.ts [--exchange NAME] [--url URL] SEVERITY...
+
+Prints messages sent with any of the given severities (info, warning, error, ...), until Ctrl+C.`;
+
+export async function main(args: string[]): Promise<number> {
+  try {
+    const { flags, positionals: severities } = parseCommandLine(args, {
+      exchange: { type: "string", default: "direct_logs" },
+      url: { type: "string" },
+      help: { type: "boolean", default: false },
+    });
+    if (flags.help) return console.log(USAGE), 0;
+    if (severities.length === 0) {
+      throw new UsageError("Missing SEVERITY: receive_logs_direct.ts info warning error");
+    }
+
+    using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
+    const { signal } = shutdown;
+    await serve(async (channel) => {
+      await declareExchange(channel, flags.exchange, "direct");
+      const queue = await bindExclusiveQueue(channel, flags.exchange, severities);
+      console.log(" [*] Waiting for logs. To exit press CTRL+C");
+      await basicConsume(channel, queue, (message) => {
+        console.log(` [x] ${message.routingKey}:${showBody(message.body)}`); // [x] error:'Disk full'
+      }, { noAck: true, signal });
+    }, {
+      url: flags.url,
+      name: "receive_logs_direct.ts",
+      signal,
+      ...reconnectLines(console.error),
+    });
+    return 0;
+  } catch (error) {
+    return reportFailure(error, console.error);
+  }
+}
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);
