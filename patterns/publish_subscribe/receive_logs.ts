@@ -28,7 +28,10 @@ export async function main(args: string[]): Promise<number> {
       url: { type: "string" },
       help: { type: "boolean", default: false },
     });
-    if (flags.help) return console.log(USAGE), 0;
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
 
     using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
     const { signal } = shutdown;

@@ -60,7 +60,10 @@ export async function main(args: string[]): Promise<number> {
       url: { type: "string" },
       help: { type: "boolean", default: false },
     });
-    if (flags.help) return console.log(USAGE), 0;
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
     const count = integerFlag("count", flags.count);
     const maxLength = integerFlag("max-length", flags["max-length"], 0);
     const limit = maxLength === undefined

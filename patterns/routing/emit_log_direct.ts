@@ -23,7 +23,10 @@ export async function main(args: string[]): Promise<number> {
       url: { type: "string" },
       help: { type: "boolean", default: false },
     });
-    if (flags.help) return console.log(USAGE), 0;
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
     const [severity, ...words] = positionals;
     if (!severity) throw new UsageError('Missing SEVERITY: emit_log_direct.ts error "Disk full"');
     const message = words.join(" ") || "Hello World!";

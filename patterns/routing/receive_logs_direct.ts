@@ -29,7 +29,10 @@ export async function main(args: string[]): Promise<number> {
       url: { type: "string" },
       help: { type: "boolean", default: false },
     });
-    if (flags.help) return console.log(USAGE), 0;
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
     if (severities.length === 0) {
       throw new UsageError("Missing SEVERITY: receive_logs_direct.ts info warning error");
     }

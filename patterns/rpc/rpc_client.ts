@@ -27,7 +27,10 @@ export async function main(args: string[]): Promise<number> {
       timeout: { type: "string", default: "5" },
       help: { type: "boolean", default: false },
     });
-    if (flags.help) return console.log(USAGE), 0;
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
     if (positionals.length === 0) throw new UsageError("Missing N: rpc_client.ts 30");
     const numbers = positionals.map((n) => integerFlag("N", n, 0));
     const timeout = secondsFlag("timeout", flags.timeout);

@@ -31,7 +31,10 @@ export async function main(args: string[]): Promise<number> {
       url: { type: "string" },
       help: { type: "boolean", default: false },
     });
-    if (flags.help) return console.log(USAGE), 0;
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
 
     using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
     const { signal } = shutdown;
@@ -45,13 +48,12 @@ export async function main(args: string[]): Promise<number> {
       console.log(" [x] Awaiting RPC requests");
       await basicConsume(channel, flags.queue, async (request) => {
         const { replyTo, correlationId } = request.properties;
-        const text = (() => {
-          try {
-            return bodyText(request.body);
-          } catch {
-            return "";
-          }
-        })();
+        let text = "";
+        try {
+          text = bodyText(request.body);
+        } catch {
+          // not text: answered as a bad request below
+        }
         const n = Number(text);
         const valid = /^\d+$/.test(text) && n <= 10000;
         console.log(valid ? ` [.] fib(${n})` : ` [!] Bad request '${text}'`);

@@ -23,7 +23,10 @@ export async function main(args: string[]): Promise<number> {
       url: { type: "string" },
       help: { type: "boolean", default: false },
     });
-    if (flags.help) return console.log(USAGE), 0;
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
     const [key, ...words] = positionals;
     if (!key) {
       throw new UsageError('Missing ROUTING.KEY: emit_log_topic.ts kern.critical "message"');

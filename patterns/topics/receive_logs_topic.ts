@@ -29,7 +29,10 @@ export async function main(args: string[]): Promise<number> {
       url: { type: "string" },
       help: { type: "boolean", default: false },
     });
-    if (flags.help) return console.log(USAGE), 0;
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
     if (patterns.length === 0) {
       throw new UsageError('Missing PATTERN: receive_logs_topic.ts "kern.*" "*.critical"');
     }

@@ -25,7 +25,10 @@ export async function main(args: string[]): Promise<number> {
       dot: { type: "string", default: "1" }, // seconds of work per "."
       help: { type: "boolean", default: false },
     });
-    if (flags.help) return console.log(USAGE), 0;
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
     const perDot = secondsFlag("dot", flags.dot);
 
     using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });

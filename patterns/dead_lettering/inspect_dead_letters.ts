@@ -1,0 +1,79 @@
+/**
+ * # Dead-lettering: look at the parked messages
+ *
+ * Lists the messages parked in `jobs.dead` with why and from where each was dead-lettered (the
+ * broker's `x-death` header), then puts them all back where they were, in order, so looking
+ * changes nothing. `--ack` removes them instead, once you have dealt with them.
+ *
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/dead_lettering/inspect_dead_letters.ts
+ *
+ * @module
+ */
+
+import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
+import { BrokerError, deadLetterQueue, parseFlags, reportFailure } from "../../lib/mod.ts";
+import { showBody, withChannel } from "../../lib/mod.ts";
+
+const USAGE = `Usage: inspect_dead_letters.ts [--queue NAME] [--url URL] [--ack]
+
+Shows the messages parked in NAME.dead (default jobs.dead) and leaves them there; --ack removes them.`;
+
+/** The broker's record of a dead-lettering, as far as this script shows it. */
+interface Death {
+  reason?: string;
+  queue?: string;
+  count?: number;
+  time?: Date;
+}
+
+export async function main(args: string[]): Promise<number> {
+  try {
+    const flags = parseFlags(args, {
+      queue: { type: "string", default: "jobs" },
+      url: { type: "string" },
+      ack: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    });
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const parking = deadLetterQueue(flags.queue) ?? flags.queue;
+
+    await withChannel(async (channel) => {
+      await channel.queueDeclare(parking, { passive: true }).catch((error) => {
+        throw new BrokerError(
+          `No queue '${parking}': nothing was ever parked from '${flags.queue}'`,
+          {
+            cause: error,
+          },
+        );
+      });
+      // Take each message without acking; they stay ours until we ack or requeue them.
+      const held: AMQPMessage[] = [];
+      for (let m; (m = await channel.basicGet(parking, { noAck: false }));) held.push(m);
+      for (const message of held) {
+        const death = (message.properties.headers?.["x-death"] as Death[] | undefined)?.[0];
+        console.log(
+          ` [x] ${showBody(message.body)}: ${death?.reason ?? "?"} in '${death?.queue ?? "?"}'` +
+            ` ${death?.count ?? "?"} time(s), ${death?.time?.toISOString() ?? ""}`,
+        ); // [x] 'abc': rejected in 'jobs' 1 time(s), 2026-11-27T01:20:00.000Z
+      }
+      const last = held.at(-1);
+      if (last) {
+        if (flags.ack) await channel.basicAck(last.deliveryTag, true);
+        else await channel.basicNack(last.deliveryTag, true, true); // requeue all, in order
+      }
+      console.log(
+        ` [*] ${held.length} parked in '${parking}'${
+          flags.ack ? ", now removed" : ", left in place"
+        }`,
+      );
+    }, { url: flags.url, name: "inspect_dead_letters.ts" });
+    return 0;
+  } catch (error) {
+    return reportFailure(error, console.error);
+  }
+}
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);
