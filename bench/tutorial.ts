@@ -5,6 +5,7 @@
  * consumer.ts taking 100 messages in each style, next to bench/pika/*.py on the same broker.
  * Each case runs `--runs` times (default 15) on a fresh queue; the median, min and max are
  * shown, and the counts are checked: a run that did not print 100 lines fails the benchmark.
+ * bench.ts runs the same measurement as part of `deno task bench`.
  *
  *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL --allow-run --allow-read \
  *       bench/tutorial.ts [--runs 15] [--python /usr/bin/python3]
@@ -15,35 +16,108 @@
  * @module
  */
 
-import { connect, declareQueue, failure, integerFlag, parseFlags } from "../lib/mod.ts";
-import { basicPublishConfirmed, resolveUrl } from "../lib/mod.ts";
+import { connect, declareQueue, integerFlag, maskUrl, parseFlags } from "../lib/mod.ts";
+import { basicPublishConfirmed, reportFailure, resolveUrl } from "../lib/mod.ts";
 
 const COUNT = 100;
 const STYLES = ["callback", "get", "iterator"] as const;
-
-const flags = parseFlags(Deno.args, {
-  runs: { type: "string", default: "15" },
-  python: { type: "string", default: "/usr/bin/python3" },
-});
-const runs = integerFlag("runs", flags.runs);
-const url = resolveUrl();
 const here = new URL(".", import.meta.url).pathname;
-const hasPika = (await new Deno.Command(flags.python, { args: ["-c", "import pika"] })
-  .output().catch(() => ({ success: false }))).success;
 
-const connection = await connect({ url, name: "bench/tutorial.ts" });
-const channel = await connection.channel();
+/** One tutorial case: whole-process times in ms, Deno's and (when available) Pika's. */
+export interface TutorialRow {
+  name: string;
+  deno: number[];
+  pika: number[];
+}
 
-/** Fresh durable queue, optionally holding `count` messages "0".."count-1". */
-async function freshQueue(count: number): Promise<string> {
-  const queue = `bench.tutorial.${crypto.randomUUID().slice(0, 8)}`;
-  await declareQueue(channel, queue);
-  await basicPublishConfirmed(channel, queue, Array.from({ length: count }, (_, i) => `${i}`));
-  return queue;
+/** Options for {@linkcode tutorialTimes}. */
+export interface TutorialOptions {
+  url: string;
+  runs: number;
+  /** The Python with Pika. Default: /usr/bin/python3. */
+  python?: string;
+  /** Hears each case's name before it runs. */
+  onCase?: (name: string, index: number, total: number) => void;
+}
+
+/** Runs every tutorial case `runs` times against Deno and Pika, alternating which goes first. */
+export async function tutorialTimes(options: TutorialOptions): Promise<TutorialRow[]> {
+  const { url, runs, python = "/usr/bin/python3" } = options;
+  const hasPika = (await new Deno.Command(python, { args: ["-c", "import pika"] })
+    .output().catch(() => ({ success: false }))).success;
+  const deno = (script: string, ...args: string[]) =>
+    [
+      Deno.execPath(),
+      [
+        "run",
+        `--allow-net=${new URL(url).host}`,
+        "--allow-env=AMQP_URL",
+        `${here}../${script}`,
+        ...args,
+      ],
+    ] as const;
+  const pika = (script: string, ...args: string[]) =>
+    [python, [`${here}pika/${script}`, ...args]] as const;
+  const cases = [
+    {
+      name: "producer, 100 confirmed",
+      fill: 0,
+      deno: (q: string) => deno("producer.ts", "--queue", q),
+      pika: (q: string) => pika("producer.py", q, `${COUNT}`),
+      expect: /^ \[x\] Sent '\d+'$/gm,
+    },
+    ...STYLES.map((style) => ({
+      name: `consumer --style ${style}, 100`,
+      fill: COUNT,
+      deno: (q: string) => deno("consumer.ts", "--style", style, "--queue", q, "--max", `${COUNT}`),
+      pika: (q: string) => pika("consumer.py", style, q, `${COUNT}`),
+      expect: /^ \[x\] Received '\d+'$/gm,
+    })),
+  ];
+
+  const connection = await connect({ url, name: "bench/tutorial.ts" });
+  const channel = await connection.channel();
+  const rows: TutorialRow[] = [];
+  try {
+    for (const [index, c] of cases.entries()) {
+      options.onCase?.(c.name, index, cases.length);
+      const row: TutorialRow = { name: c.name, deno: [], pika: [] };
+      for (let run = 0; run < runs; run++) {
+        // Alternate which goes first, so neither always runs on a warmer machine.
+        for (const side of run % 2 === 0 ? ["deno", "pika"] as const : ["pika", "deno"] as const) {
+          if (side === "pika" && !hasPika) continue;
+          const queue = `bench.tutorial.${crypto.randomUUID().slice(0, 8)}`;
+          await declareQueue(channel, queue);
+          await basicPublishConfirmed(
+            channel,
+            queue,
+            Array.from({ length: c.fill }, (_, i) => `${i}`),
+          );
+          try {
+            const [command, args] = c[side](queue);
+            row[side].push(await timed(url, command, [...args], c.expect));
+          } finally {
+            for (const name of [queue, `${queue}.dead`]) {
+              await channel.queueDelete(name, { ifUnused: false, ifEmpty: false });
+            }
+          }
+        }
+      }
+      rows.push(row);
+    }
+  } finally {
+    await connection.close();
+  }
+  return rows;
 }
 
 /** Runs one command to completion; returns its wall time in ms after checking its output. */
-async function timed(command: string, args: string[], expect: RegExp): Promise<number> {
+async function timed(
+  url: string,
+  command: string,
+  args: string[],
+  expect: RegExp,
+): Promise<number> {
   const started = performance.now();
   const { code, stdout, stderr } = await new Deno.Command(command, {
     args,
@@ -62,84 +136,38 @@ async function timed(command: string, args: string[], expect: RegExp): Promise<n
   return ms;
 }
 
-const deno = (script: string, ...args: string[]) =>
-  [
-    Deno.execPath(),
-    ["run", "--allow-net=127.0.0.1:5672", "--allow-env=AMQP_URL", `${here}../${script}`, ...args],
-  ] as const;
-const pika = (script: string, ...args: string[]) =>
-  [
-    flags.python,
-    [`${here}pika/${script}`, ...args],
-  ] as const;
-const SENT = /^ \[x\] Sent '\d+'$/gm;
-const RECEIVED = /^ \[x\] Received '\d+'$/gm;
+/** The median of `xs`. */
+export const median = (xs: number[]): number =>
+  xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-interface Case {
-  name: string;
-  fill: number;
-  deno: (queue: string) => readonly [string, readonly string[]];
-  pika: (queue: string) => readonly [string, readonly string[]];
-  expect: RegExp;
+/** `median (min–max)` with a unit. */
+export function spread(xs: number[], unit: string, digits = 0): string {
+  if (xs.length === 0) return "n/a";
+  const f = (x: number) => x.toFixed(digits);
+  return `${f(median(xs))} ${unit} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
 }
-const cases: Case[] = [
-  {
-    name: "producer, 100 confirmed",
-    fill: 0,
-    deno: (q) => deno("producer.ts", "--queue", q),
-    pika: (q) => pika("producer.py", q, `${COUNT}`),
-    expect: SENT,
-  },
-  ...STYLES.map((style): Case => ({
-    name: `consumer --style ${style}, 100`,
-    fill: COUNT,
-    deno: (q) => deno("consumer.ts", "--style", style, "--queue", q, "--max", `${COUNT}`),
-    pika: (q) => pika("consumer.py", style, q, `${COUNT}`),
-    expect: RECEIVED,
-  })),
-];
 
-const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const show = (xs: number[]) =>
-  `${median(xs).toFixed(0).padStart(5)} ms (${Math.min(...xs).toFixed(0)}–${
-    Math.max(...xs).toFixed(0)
-  })`;
-
-try {
-  console.log(
-    `Whole-process time, ${runs} runs each, median (min–max); broker ${
-      url.replace(/:[^:@/]*@/, ":****@")
-    }`,
-  );
-  console.log(`${"case".padEnd(30)} ${"Deno".padEnd(22)} ${"Pika".padEnd(22)} Deno/Pika`);
-  for (const c of cases) {
-    const times = { deno: [] as number[], pika: [] as number[] };
-    for (let run = 0; run < runs; run++) {
-      // Alternate which goes first, so neither always runs on a warmer machine.
-      const order = run % 2 === 0 ? (["deno", "pika"] as const) : (["pika", "deno"] as const);
-      for (const side of order) {
-        if (side === "pika" && !hasPika) continue;
-        const queue = await freshQueue(c.fill);
-        try {
-          const [command, args] = c[side](queue);
-          times[side].push(await timed(command, [...args], c.expect));
-        } finally {
-          for (const name of [queue, `${queue}.dead`]) {
-            await channel.queueDelete(name, { ifUnused: false, ifEmpty: false });
-          }
-        }
-      }
+if (import.meta.main) {
+  try {
+    const flags = parseFlags(Deno.args, {
+      runs: { type: "string", default: "15" },
+      python: { type: "string", default: "/usr/bin/python3" },
+    });
+    const runs = integerFlag("runs", flags.runs);
+    const url = resolveUrl();
+    console.log(`Whole-process time, ${runs} runs each, median (min–max); broker ${maskUrl(url)}`);
+    console.log(`${"case".padEnd(30)} ${"Deno".padEnd(22)} ${"Pika".padEnd(22)} Deno/Pika`);
+    for (const row of await tutorialTimes({ url, runs, python: flags.python })) {
+      const ratio = row.pika.length
+        ? `${(median(row.deno) / median(row.pika)).toFixed(2)}×`
+        : "n/a";
+      console.log(
+        `${row.name.padEnd(30)} ${spread(row.deno, "ms").padEnd(22)} ${
+          spread(row.pika, "ms").padEnd(22)
+        } ${ratio}`,
+      );
     }
-    const ratio = hasPika ? (median(times.deno) / median(times.pika)).toFixed(2) + "×" : "n/a";
-    console.log(
-      `${c.name.padEnd(30)} ${show(times.deno).padEnd(22)} ${
-        hasPika ? show(times.pika).padEnd(22) : "(no pika)".padEnd(22)
-      } ${ratio}`,
-    );
+  } catch (error) {
+    Deno.exitCode = reportFailure(error, console.error);
   }
-} catch (error) {
-  console.error(failure(error).line);
-  Deno.exitCode = 1;
-} finally {
-  await connection.close();
 }

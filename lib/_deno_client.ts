@@ -114,7 +114,8 @@ export class DenoAMQPClient extends AMQPBaseClient {
   }
 
   async #readLoop(conn: Deno.Conn): Promise<void> {
-    let buffer = new Uint8Array(Math.max(this.#options.frameMax, 16384) * 2);
+    // Room for many frames per read: fewer reads, fewer parses.
+    let buffer = new Uint8Array(Math.max(this.#options.frameMax * 2, 256 * 1024));
     let filled = 0;
     try {
       while (true) {

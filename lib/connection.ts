@@ -147,7 +147,7 @@ export async function connect(options: ConnectOptions = {}): Promise<AMQPBaseCli
         : undefined,
       name: options.name,
       heartbeat: options.heartbeat ?? queryNumber(parsed, "heartbeat") ?? 60,
-      frameMax: 131072,
+      frameMax: 8192,
     },
   );
   const timer = AbortSignal.timeout(timeout);

@@ -1,0 +1,48 @@
+// A smoke test of `deno task bench --quick`: well-formed output and correct counts. No timing
+// is asserted; the figures themselves belong in the benchmark, not in a test.
+
+import { deepEqual, match, ok } from "node:assert/strict";
+import { BROKER_URL } from "./_helpers.ts";
+
+Deno.test("bench --quick writes a table, JSON and an SVG chart, with every count checked", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bench-smoke-" });
+  try {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        new URL("../bench/bench.ts", import.meta.url).pathname,
+        "--quick",
+        "--reps",
+        "1",
+        "--json",
+        `${dir}/results.json`,
+        "--svg",
+        `${dir}/chart.svg`,
+      ],
+      env: { AMQP_URL: BROKER_URL, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(stdout);
+    deepEqual(code, 0, new TextDecoder().decode(stderr));
+    match(out, /^publish, no confirms\s+\d+ msg\/s/m);
+    match(out, /^round trip \(sequential\)\s+p50 [\d.]+ ms/m);
+    match(out, /^Peak memory: \d+ MiB/m);
+
+    const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+    deepEqual(results.figures.length, 11);
+    for (const figure of results.figures) {
+      deepEqual([figure.id, figure.lost, figure.duplicated], [figure.id, 0, 0]);
+      deepEqual(figure.rates.length, 1, figure.id);
+      ok(figure.rates[0] > 0, figure.id);
+    }
+    deepEqual(results.tutorial.map((row: { deno: number[] }) => row.deno.length), [3, 3, 3, 3]);
+
+    const svg = await Deno.readTextFile(`${dir}/chart.svg`);
+    match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    deepEqual(svg.match(/<rect x="270"/g)?.length, 10, "a bar per throughput case");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
