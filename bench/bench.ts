@@ -47,7 +47,19 @@ interface CaseFigures {
   peakRssKiB: number;
   p50?: number[];
   p99?: number[];
+  /** The same case with Pika (bench/pika/throughput.py), where it has a twin. */
+  pika?: { rates: number[]; p50?: number[]; lost: number; duplicated: number };
 }
+
+/** The cases Pika's BlockingConnection can do the same way. */
+const PIKA_TWINS = new Set([
+  "publish",
+  "confirm-each",
+  "get",
+  "callback-100",
+  "callback-1000",
+  "latency",
+]);
 
 function cases(quick: boolean): Case[] {
   const n = (full: number) => quick ? full / 10 : full;
@@ -74,7 +86,7 @@ function cases(quick: boolean): Case[] {
       list.push({
         id: `${style}-${prefetch}`,
         label: `consume, ${style}, prefetch ${prefetch}`,
-        spec: { kind: `consume-${style}`, count: n(prefetch === 1 ? 10_000 : 50_000), prefetch },
+        spec: { kind: `consume-${style}`, count: n(prefetch === 1 ? 10_000 : 30_000), prefetch },
       });
     }
   }
@@ -117,15 +129,19 @@ function cpuBetween(samples: [number, number][], from: number, to: number): numb
   return ((after[1] - before[1]) / (after[0] - before[0])) * 100;
 }
 
-async function runCase(url: string, spec: CaseSpec): Promise<CaseResult> {
-  const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
+async function runCase(url: string, spec: CaseSpec, python?: string): Promise<CaseResult> {
+  const command = python ?? Deno.execPath();
+  const args = python
+    ? [new URL("./pika/throughput.py", import.meta.url).pathname, JSON.stringify(spec)]
+    : [
       "run",
       `--allow-net=${new URL(url).host}`,
       "--allow-env=AMQP_URL",
       new URL("./_case.ts", import.meta.url).pathname,
       JSON.stringify(spec),
-    ],
+    ];
+  const { success, stdout, stderr } = await new Deno.Command(command, {
+    args,
     env: { AMQP_URL: url },
     stdout: "piped",
     stderr: "piped",
@@ -190,6 +206,8 @@ export async function main(args: string[]): Promise<number> {
     const reps = integerFlag("reps", flags.reps) ?? (flags.quick ? 2 : 3);
     const url = resolveUrl();
     const pid = await brokerPid(url);
+    const hasPika = (await new Deno.Command(flags.python, { args: ["-c", "import pika"] })
+      .output().catch(() => ({ success: false }))).success;
     const list = cases(flags.quick);
     const figures: CaseFigures[] = [];
     const started = performance.now();
@@ -216,6 +234,14 @@ export async function main(args: string[]): Promise<number> {
         const cpu = cpuBetween(samples, result.startedAt, result.endedAt);
         if (cpu !== null) brokerCpu.push(cpu);
       }
+      const pika: CaseResult[] = [];
+      for (let rep = 0; hasPika && PIKA_TWINS.has(c.id) && rep < reps; rep++) {
+        progress(`[${index + 1}/${list.length}] ${c.label}, Pika (run ${rep + 1}/${reps})`);
+        const queue = `bench.pika.${c.id}.${crypto.randomUUID().slice(0, 8)}`;
+        // Pika is slower: a smaller count keeps the run near a minute and measures the same rate.
+        const count = Math.min(c.spec.count, flags.quick ? 1000 : 10_000);
+        pika.push(await runCase(url, { ...c.spec, count, queue }, flags.python));
+      }
       const clean = results.filter((r) => r.lost === 0 && r.duplicated === 0);
       figures.push({
         id: c.id,
@@ -230,11 +256,23 @@ export async function main(args: string[]): Promise<number> {
         ...(c.spec.kind === "latency"
           ? { p50: results.map((r) => r.p50!), p99: results.map((r) => r.p99!) }
           : {}),
+        ...(pika.length
+          ? {
+            pika: {
+              rates: pika.filter((r) => !r.lost && !r.duplicated).map((r) =>
+                (r.count / r.ms) * 1000
+              ),
+              ...(c.spec.kind === "latency" ? { p50: pika.map((r) => r.p50!) } : {}),
+              lost: Math.max(...pika.map((r) => r.lost)),
+              duplicated: Math.max(...pika.map((r) => r.duplicated)),
+            },
+          }
+          : {}),
       });
     }
     const tutorial: TutorialRow[] = await tutorialTimes({
       url,
-      runs: flags.quick ? 3 : 7,
+      runs: flags.quick ? 3 : 5,
       python: flags.python,
       onCase: (name, i, total) => progress(`[tutorial ${i + 1}/${total}] ${name}`),
     });
@@ -245,7 +283,11 @@ export async function main(args: string[]): Promise<number> {
       maskUrl(url)
     }`;
     console.log(title);
-    console.log(`${"case".padEnd(40)} ${"rate".padEnd(30)} ${"client CPU".padEnd(11)} broker CPU`);
+    console.log(
+      `${"case".padEnd(40)} ${"rate".padEnd(30)} ${"client CPU".padEnd(11)} ${
+        "broker CPU".padEnd(11)
+      } Pika`,
+    );
     for (const f of figures) {
       const rate = f.lost || f.duplicated
         ? `LOST ${f.lost}, DUPLICATED ${f.duplicated}`
@@ -253,10 +295,19 @@ export async function main(args: string[]): Promise<number> {
         ? `p50 ${spread(f.p50, "ms", 2)}, p99 ${median(f.p99!).toFixed(2)} ms`
         : spread(f.rates, "msg/s");
       const broker = f.brokerCpu === null ? "n/a" : `${f.brokerCpu.toFixed(0)}%`;
+      const pika = !f.pika
+        ? ""
+        : f.pika.lost || f.pika.duplicated
+        ? `LOST ${f.pika.lost}, DUPLICATED ${f.pika.duplicated}`
+        : f.pika.p50
+        ? `p50 ${median(f.pika.p50).toFixed(2)} ms`
+        : `${median(f.pika.rates).toFixed(0)} msg/s (Deno ${
+          (median(f.rates) / median(f.pika.rates)).toFixed(1)
+        }×)`;
       console.log(
-        `${f.label.padEnd(40)} ${rate.padEnd(30)} ${
-          `${f.clientCpu.toFixed(0)}%`.padEnd(11)
-        } ${broker}`,
+        `${f.label.padEnd(40)} ${rate.padEnd(30)} ${`${f.clientCpu.toFixed(0)}%`.padEnd(11)} ${
+          broker.padEnd(11)
+        } ${pika}`,
       );
     }
     console.log(`\nTutorial scripts, whole process (${tutorial[0]?.deno.length ?? 0} runs each)`);
