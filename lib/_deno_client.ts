@@ -13,6 +13,7 @@ import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
 
 const PROTOCOL_HEADER = new Uint8Array([65, 77, 81, 80, 0, 0, 9, 1]); // "AMQP" 0-9-1
 const FRAME_OVERHEAD = 8; // type (1) + channel (2) + size (4) + frame end (1)
+const OUTBOX_LIMIT = 1024 * 1024; // queued bytes past which a send waits for the socket
 
 /** What the transport needs besides the credentials and vhost. */
 export interface DenoClientOptions {
@@ -34,6 +35,7 @@ export class DenoAMQPClient extends AMQPBaseClient {
   #conn: Deno.Conn | Deno.TlsConn | undefined;
   #outbox: Uint8Array[] = [];
   #flushed: (() => void)[] = [];
+  #queuedBytes = 0;
   #writing = false;
   #lastRead = 0;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -158,19 +160,25 @@ export class DenoAMQPClient extends AMQPBaseClient {
   }
 
   /**
-   * Queues bytes for the socket; writes that arrive while one is running go out together.
-   * Resolves once written. If the socket fails, the pending sends resolve too and the failure
-   * reaches every channel through `#fail`: rejecting them instead would leave the client's
-   * publish-confirm promises of those sends rejected with no handler (an unhandled rejection
-   * that ends the process).
+   * Queues bytes for the socket; everything queued while a write runs goes out in the next one.
+   * Resolves once the bytes are queued (the base class's contract), so an ack or a publish does
+   * not wait for a system call before the next one is made; the bytes are copied because the
+   * client reuses its publish buffers as soon as this resolves. Past OUTBOX_LIMIT queued bytes it
+   * resolves only once they are written, which is the backpressure for a fast publisher.
+   *
+   * If the socket fails, pending sends resolve too and the failure reaches every channel through
+   * `#fail`: rejecting them instead would leave the client's publish-confirm promises of those
+   * sends rejected with no handler (an unhandled rejection that ends the process).
    */
   override send(bytes: Uint8Array): Promise<void> {
     if (!this.#conn) return Promise.reject(new AMQPError("Socket not connected", this));
-    return new Promise((resolve) => {
-      this.#outbox.push(bytes);
-      this.#flushed.push(resolve);
-      if (!this.#writing) this.#flush();
-    });
+    this.#outbox.push(bytes.slice());
+    this.#queuedBytes += bytes.length;
+    const written = this.#queuedBytes > OUTBOX_LIMIT
+      ? new Promise<void>((resolve) => this.#flushed.push(resolve))
+      : Promise.resolve();
+    if (!this.#writing) this.#flush();
+    return written;
   }
 
   async #flush(): Promise<void> {
@@ -181,6 +189,7 @@ export class DenoAMQPClient extends AMQPBaseClient {
         const flushed = this.#flushed;
         this.#outbox = [];
         this.#flushed = [];
+        this.#queuedBytes = 0;
         try {
           await writeAll(this.#conn, concat(chunks));
         } catch (error) {
@@ -207,6 +216,7 @@ export class DenoAMQPClient extends AMQPBaseClient {
     const unsent = this.#flushed; // dropped with the socket; see send()
     this.#outbox = [];
     this.#flushed = [];
+    this.#queuedBytes = 0;
     unsent.forEach((resolve) => resolve());
     try {
       conn?.close();
@@ -251,7 +261,7 @@ function clearNackRequeueBits(buffer: Uint8Array, end: number): void {
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
+  if (chunks.length === 1) return chunks[0]!; // already a copy
   let length = 0;
   for (const chunk of chunks) length += chunk.length;
   const joined = new Uint8Array(length);
