@@ -124,54 +124,22 @@ export async function* messages(
 ): AsyncGenerator<AMQPMessage | null, void, undefined> {
   const { noAck, inactivityTimeout, signal } = options;
   if (signal?.aborted) return;
-  const buffered: AMQPMessage[] = [];
-  let wake: (() => void) | undefined;
-  const notify = () => wake?.();
-  const consumer = await channel.basicConsume(
-    queue,
-    { noAck, exclusive: false, tag: "", args: {} },
-    (message) => {
-      buffered.push(message);
-      notify();
-    },
-  );
-  let failure: Error | undefined;
-  let ended = false;
-  consumer.wait().then(
-    () => ended = true,
-    (error: Error) => failure = error,
-  ).finally(notify);
-  signal?.addEventListener("abort", notify);
+  const deliveries = await Deliveries.open(channel, queue, noAck, signal);
   try {
     while (!signal?.aborted) {
-      const message = buffered.shift();
+      const message = deliveries.take();
       if (message) {
         yield message;
         continue;
       }
-      if (failure) throw failure;
-      if (ended) return;
-      const quiet = await new Promise<boolean>((resolve) => {
-        const timer = inactivityTimeout === undefined
-          ? undefined
-          : setTimeout(() => resolve(true), inactivityTimeout);
-        wake = () => {
-          clearTimeout(timer);
-          resolve(false);
-        };
-      });
-      wake = undefined;
-      if (quiet) yield null;
+      if (deliveries.finished()) return;
+      if (await deliveries.wait(inactivityTimeout)) yield null;
     }
     // Aborted: stop deliveries; auto-acked messages are ours alone, so hand them out first.
-    await cancelQuietly(consumer);
-    if (noAck) yield* buffered.splice(0);
+    await deliveries.cancel();
+    if (noAck) yield* deliveries.rest();
   } finally {
-    signal?.removeEventListener("abort", notify);
-    await cancelQuietly(consumer);
-    if (!noAck && !channel.closed) {
-      await Promise.all(buffered.splice(0).map((message) => message.nack(true, false)));
-    }
+    await deliveries.close();
   }
 }
 
@@ -222,8 +190,124 @@ export async function basicConsume(
   onMessage: (message: AMQPMessage) => void | Promise<void>,
   options: BasicConsumeOptions,
 ): Promise<void> {
-  for await (const message of messages(channel, queue, options)) {
-    if (message) await onMessage(message);
+  const { noAck, signal } = options;
+  if (signal?.aborted) return;
+  const deliveries = await Deliveries.open(channel, queue, noAck, signal);
+  // What iterating messages() does, without an async generator's cost per message.
+  const handle = async (message: AMQPMessage) => {
+    const done = onMessage(message);
+    if (done) await done;
+  };
+  try {
+    while (!signal?.aborted) {
+      const message = deliveries.take();
+      if (message) {
+        await handle(message);
+        continue;
+      }
+      if (deliveries.finished()) return;
+      await deliveries.wait();
+    }
+    await deliveries.cancel();
+    if (noAck) { for (const message of deliveries.rest()) await handle(message); }
+  } finally {
+    await deliveries.close();
+  }
+}
+
+/**
+ * The messages a consumer has received and not yet handed out, in order, and what
+ * {@linkcode messages} and {@linkcode basicConsume} share: waiting for the next one, noticing a
+ * cancelled consumer or a closed channel, and giving back what is left when they stop.
+ */
+class Deliveries {
+  #buffer: AMQPMessage[] = [];
+  #head = 0; // the next to hand out: shifting the array per message would copy it
+  #wake: (() => void) | undefined;
+  #failure: Error | undefined;
+  #ended = false;
+  #consumer: { cancel(): Promise<unknown> } | undefined;
+  readonly #notify = () => this.#wake?.();
+
+  private constructor(
+    readonly channel: AMQPChannel,
+    readonly noAck: boolean,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  static async open(
+    channel: AMQPChannel,
+    queue: string,
+    noAck: boolean,
+    signal?: AbortSignal,
+  ): Promise<Deliveries> {
+    const deliveries = new Deliveries(channel, noAck, signal);
+    const consumer = await channel.basicConsume(
+      queue,
+      { noAck, exclusive: false, tag: "", args: {} },
+      (message) => {
+        deliveries.#buffer.push(message);
+        deliveries.#notify();
+      },
+    );
+    deliveries.#consumer = consumer;
+    consumer.wait().then(
+      () => deliveries.#ended = true,
+      (error: Error) => deliveries.#failure = error,
+    ).finally(deliveries.#notify);
+    signal?.addEventListener("abort", deliveries.#notify);
+    return deliveries;
+  }
+
+  /** The next buffered message, if any. */
+  take(): AMQPMessage | undefined {
+    if (this.#head >= this.#buffer.length) return undefined;
+    const message = this.#buffer[this.#head++];
+    if (this.#head === this.#buffer.length) {
+      this.#buffer = [];
+      this.#head = 0;
+    }
+    return message;
+  }
+
+  /** True once the broker has cancelled the consumer; throws if the channel failed. */
+  finished(): boolean {
+    if (this.#failure) throw this.#failure;
+    return this.#ended;
+  }
+
+  /** Waits for a delivery, the end or an abort; resolves `true` if `timeout` ms passed first. */
+  wait(timeout?: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = timeout === undefined ? undefined : setTimeout(() => resolve(true), timeout);
+      this.#wake = () => {
+        this.#wake = undefined;
+        clearTimeout(timer);
+        resolve(false);
+      };
+    });
+  }
+
+  /** Stops further deliveries; those already sent arrive before this resolves. */
+  cancel(): Promise<void> {
+    return cancelQuietly(this.#consumer!);
+  }
+
+  /** Takes every message still buffered. */
+  rest(): AMQPMessage[] {
+    const rest = this.#buffer.slice(this.#head);
+    this.#buffer = [];
+    this.#head = 0;
+    return rest;
+  }
+
+  /** Cancels, and with manual ack puts every message not handed out back on the queue. */
+  async close(): Promise<void> {
+    this.signal?.removeEventListener("abort", this.#notify);
+    await this.cancel();
+    if (!this.noAck && !this.channel.closed) {
+      await Promise.all(this.rest().map((message) => message.nack(true, false)));
+    }
   }
 }
 
