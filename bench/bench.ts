@@ -68,7 +68,7 @@ function cases(quick: boolean): Case[] {
     {
       id: "confirm-each",
       label: "publish, confirm each",
-      spec: { kind: "publish-confirm-each", count: n(5_000) },
+      spec: { kind: "publish-confirm-each", count: n(3_000) },
     },
     {
       id: "confirm-window",
@@ -78,7 +78,7 @@ function cases(quick: boolean): Case[] {
     {
       id: "get",
       label: "consume, basic.get (prefetch n/a)",
-      spec: { kind: "consume-get", count: n(5_000) },
+      spec: { kind: "consume-get", count: n(3_000) },
     },
   ];
   for (const style of ["callback", "iterator"] as const) {
@@ -86,14 +86,14 @@ function cases(quick: boolean): Case[] {
       list.push({
         id: `${style}-${prefetch}`,
         label: `consume, ${style}, prefetch ${prefetch}`,
-        spec: { kind: `consume-${style}`, count: n(prefetch === 1 ? 10_000 : 30_000), prefetch },
+        spec: { kind: `consume-${style}`, count: n(prefetch === 1 ? 5_000 : 30_000), prefetch },
       });
     }
   }
   list.push({
     id: "latency",
     label: "round trip (sequential)",
-    spec: { kind: "latency", count: n(5_000) },
+    spec: { kind: "latency", count: n(3_000) },
   });
   return list;
 }
@@ -272,7 +272,7 @@ export async function main(args: string[]): Promise<number> {
     }
     const tutorial: TutorialRow[] = await tutorialTimes({
       url,
-      runs: flags.quick ? 3 : 5,
+      runs: 3,
       python: flags.python,
       onCase: (name, i, total) => progress(`[tutorial ${i + 1}/${total}] ${name}`),
     });
