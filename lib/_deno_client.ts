@@ -33,9 +33,12 @@ export interface DenoClientOptions {
 export class DenoAMQPClient extends AMQPBaseClient {
   readonly #options: DenoClientOptions;
   #conn: Deno.Conn | Deno.TlsConn | undefined;
-  #outbox: Uint8Array[] = [];
+  // Bytes waiting for the socket, copied in once; a write sends `#outbox[0, #queued)` while new
+  // sends fill the other buffer (`#spare`), then the two trade places.
+  #outbox = new Uint8Array(64 * 1024);
+  #spare = new Uint8Array(64 * 1024);
+  #queued = 0;
   #flushed: (() => void)[] = [];
-  #queuedBytes = 0;
   #writing = false;
   #lastRead = 0;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -171,9 +174,14 @@ export class DenoAMQPClient extends AMQPBaseClient {
    */
   override send(bytes: Uint8Array): Promise<void> {
     if (!this.#conn) return Promise.reject(new AMQPError("Socket not connected", this));
-    this.#outbox.push(bytes.slice());
-    this.#queuedBytes += bytes.length;
-    const written = this.#queuedBytes > OUTBOX_LIMIT
+    if (this.#queued + bytes.length > this.#outbox.length) {
+      const larger = new Uint8Array(Math.max(this.#outbox.length * 2, this.#queued + bytes.length));
+      larger.set(this.#outbox.subarray(0, this.#queued));
+      this.#outbox = larger;
+    }
+    this.#outbox.set(bytes, this.#queued);
+    this.#queued += bytes.length;
+    const written = this.#queued > OUTBOX_LIMIT
       ? new Promise<void>((resolve) => this.#flushed.push(resolve))
       : Promise.resolve();
     if (!this.#writing) this.#flush();
@@ -183,14 +191,14 @@ export class DenoAMQPClient extends AMQPBaseClient {
   async #flush(): Promise<void> {
     this.#writing = true;
     try {
-      while (this.#outbox.length > 0 && this.#conn) {
-        const chunks = this.#outbox;
+      while (this.#queued > 0 && this.#conn) {
+        const out = this.#outbox.subarray(0, this.#queued);
         const flushed = this.#flushed;
-        this.#outbox = [];
+        [this.#outbox, this.#spare] = [this.#spare, this.#outbox];
+        this.#queued = 0;
         this.#flushed = [];
-        this.#queuedBytes = 0;
         try {
-          await writeAll(this.#conn, concat(chunks));
+          await writeAll(this.#conn, out);
         } catch (error) {
           this.#fail(error instanceof Error ? error : new Error(String(error)));
         } finally {
@@ -213,9 +221,8 @@ export class DenoAMQPClient extends AMQPBaseClient {
     const conn = this.#conn;
     this.#conn = undefined;
     const unsent = this.#flushed; // dropped with the socket; see send()
-    this.#outbox = [];
+    this.#queued = 0;
     this.#flushed = [];
-    this.#queuedBytes = 0;
     unsent.forEach((resolve) => resolve());
     try {
       conn?.close();
@@ -247,19 +254,6 @@ function completeFrames(buffer: Uint8Array, filled: number): number {
     offset = end;
   }
   return offset;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!; // already a copy
-  let length = 0;
-  for (const chunk of chunks) length += chunk.length;
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return joined;
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
