@@ -49,3 +49,19 @@ export class BrokerError extends Error {
     this.name = "BrokerError";
   }
 }
+
+/**
+ * True when the broker refused a declaration because the queue or exchange already exists with
+ * other settings (406 PRECONDITION_FAILED, which closes the channel).
+ *
+ * @example
+ * ```ts
+ * import { ok } from "node:assert/strict";
+ * import { isPreconditionFailed } from "./errors.ts";
+ *
+ * ok(isPreconditionFailed(new Error("channel 1 closed: PRECONDITION_FAILED - inequivalent arg (406)")));
+ * ```
+ */
+export function isPreconditionFailed(error: unknown): boolean {
+  return /PRECONDITION_FAILED|\(406\)/.test(error instanceof Error ? error.message : String(error));
+}

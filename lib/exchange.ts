@@ -5,7 +5,7 @@
  */
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
-import { BrokerError } from "./errors.ts";
+import { BrokerError, isPreconditionFailed } from "./errors.ts";
 
 /** The exchange types the tutorials use. */
 export type ExchangeKind = "fanout" | "direct" | "topic";
@@ -33,8 +33,7 @@ export async function declareExchange(
       passive: false,
     });
   } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    if (!/PRECONDITION_FAILED|\(406\)/.test(text)) throw error;
+    if (!isPreconditionFailed(error)) throw error;
     throw new BrokerError(
       `Exchange "${name}" already exists with another type or settings (406); ` +
         `use another --exchange, or delete it from the management UI`,

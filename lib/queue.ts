@@ -5,7 +5,7 @@
  */
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
-import { BrokerError } from "./errors.ts";
+import { BrokerError, isPreconditionFailed } from "./errors.ts";
 
 /**
  * The queue where `queue`'s rejected messages are parked: `QUEUE.dead`, or `undefined` for a
@@ -57,8 +57,8 @@ export async function declareQueue(channel: AMQPChannel, queue: string): Promise
     const ok = await channel.queueDeclare(queue, flags, args);
     return ok.messageCount;
   } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    if (/PRECONDITION_FAILED|\(406\)/.test(text)) {
+    if (isPreconditionFailed(error)) {
+      const text = (error as Error).message;
       const name = text.match(/queue '([^']+)'/)?.[1] ?? queue;
       const detail = text.match(/inequivalent arg '[^']+'[^(]*/)?.[0]?.trim();
       throw new BrokerError(

@@ -1,12 +1,7 @@
 // Shared test helpers: a broker connection, unique queues, and scripts run as real processes.
 
-import {
-  basicConsume,
-  basicPublishConfirmed,
-  connect,
-  declareQueue,
-  resolveUrl,
-} from "../lib/mod.ts";
+import { basicConsume, basicPublishConfirmed, declareQueue, resolveUrl } from "../lib/mod.ts";
+import { withChannel as withLibChannel } from "../lib/mod.ts";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 
 /** The broker every test talks to: `AMQP_URL`, else the default. */
@@ -18,16 +13,11 @@ export function uniqueQueue(label: string): string {
 }
 
 /** Runs `fn` on a fresh channel and closes the connection afterwards. */
-export async function withChannel<T>(
+export function withChannel<T>(
   fn: (channel: AMQPChannel) => Promise<T>,
   url = BROKER_URL,
 ): Promise<T> {
-  const connection = await connect({ url, name: "tests" });
-  try {
-    return await fn(await connection.channel());
-  } finally {
-    await connection.close().catch(() => {});
-  }
+  return withLibChannel(fn, { url, name: "tests" });
 }
 
 /**
