@@ -1,21 +1,11 @@
 """Pika twin of consumer.ts --max N, for bench/tutorial.ts: the three consume styles."""
-import os
 import sys
 
-import pika
+from tutorial_queue import open_tutorial_queue
 
-url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 style, queue, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
-connection = pika.BlockingConnection(pika.URLParameters(url))
-channel = connection.channel()
-# Declared as lib/queue.ts declares it: durable, rejected messages parked in QUEUE.dead.
-channel.queue_declare(queue=queue + ".dead", durable=True)
-channel.queue_declare(
-    queue=queue,
-    durable=True,
-    arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue + ".dead"},
-)
+connection, channel = open_tutorial_queue(queue)
 channel.basic_qos(prefetch_count=1)
 received = 0
 
