@@ -1,29 +1,35 @@
 /**
- * # Consumer: receive from the queue `hello` in one of Pika's three styles
+ * # Consumer: receive from the queue `hello` in one of Pika's three styles (the full tool)
  *
- * The tutorial's consumer.py in Deno. `--style callback` (default) is push delivery with a
- * callback, `get` pulls one message per basic.get, `iterator` loops over an async iterator that
- * yields `null` after `--inactivity` seconds of quiet. Each message is acked after it is printed.
- * Ctrl+C finishes the message in hand, requeues the rest and exits 0; a second Ctrl+C exits now.
+ * The tutorial's consumer.py in Deno, with everything a real consumer adds: flags, reconnects,
+ * parking of poison messages, a clean Ctrl+C. `--style callback` (default) is push delivery
+ * with a callback, `get` pulls one message per basic.get, `iterator` loops over an async
+ * iterator that yields `null` after `--inactivity` seconds of quiet. Each message is acked after
+ * it is printed. Ctrl+C finishes the message in hand, requeues the rest and exits 0; a second
+ * Ctrl+C, later, exits at once. To learn one style at a time, read examples/receive_*.ts first.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL consumer.ts [--style get]
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" consumer.ts --style get
  *
  * @module
  */
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
-import { basicConsume, basicGet, bodyText, deadLetterQueue, showBody } from "./lib/mod.ts";
-import { declareQueue, idleTimer, integerFlag, maskUrl, messages } from "./lib/mod.ts";
-import { onShutdownSignal, parseFlags, resolveUrl, secondsFlag, UsageError } from "./lib/mod.ts";
-import { reconnectLines, reportFailure, serve } from "./lib/mod.ts";
+import { bodyText, declareQueue, forEachMessage, idleTimer, integerFlag } from "./lib/mod.ts";
+import { iterateMessages, maskUrl, onShutdownSignal, parkingQueue } from "./lib/mod.ts";
+import { parkMessage, parseFlags, pollMessage, queueNameFlag } from "./lib/mod.ts";
+import { queueTypeFlags, reconnectLines, reportFailure, resolveUrl } from "./lib/mod.ts";
+import { secondsFlag, serve, showBody, UsageError } from "./lib/mod.ts";
 
 const USAGE = `Usage: consumer.ts [--style callback|get|iterator] [flags]
 
-Receives messages from a durable queue and acks each after printing it; runs until Ctrl+C.
+Receives messages from a queue and acks each after printing it; runs until Ctrl+C.
 
   --style S          callback (push, default), get (pull), iterator (async iterator)
-  --queue NAME       queue to consume (default hello)
+  --queue NAME       queue to consume, declared if it does not exist (default hello)
+  --queue-type T     quorum (default), classic or stream: the type it is created with
+  --transient        create it non-durable, like the article's queue_declare("hello")
+                     (with --queue-type classic)
   --url URL          broker URL (default $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672)
   --ca FILE          CA certificates (PEM) to trust for amqps:// (default $AMQP_CA_FILE)
   --prefetch N       unacked messages the broker may send ahead, 0 = no limit (default 1)
@@ -40,6 +46,8 @@ export async function main(args: string[]): Promise<number> {
     const flags = parseFlags(args, {
       style: { type: "string", default: "callback" },
       queue: { type: "string", default: "hello" },
+      "queue-type": { type: "string", default: "quorum" },
+      transient: { type: "boolean", default: false },
       url: { type: "string" },
       ca: { type: "string" },
       prefetch: { type: "string", default: "1" },
@@ -55,7 +63,9 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    const { style, queue } = flags;
+    const { style } = flags;
+    const queue = queueNameFlag("queue", flags.queue);
+    const declare = queueTypeFlags(flags["queue-type"], flags.transient);
     if (!["callback", "get", "iterator"].includes(style)) {
       throw new UsageError(`Cannot use --style "${style}": expected callback, get or iterator`);
     }
@@ -77,7 +87,7 @@ export async function main(args: string[]): Promise<number> {
     const idle = idleMs ? idleTimer(idleMs) : undefined;
     const done = new AbortController();
     const signal = AbortSignal.any([shutdown.signal, done.signal, idle?.signal ?? done.signal]);
-    const parking = deadLetterQueue(queue);
+    const parking = parkingQueue(queue);
     let received = 0;
 
     // The work on one message: print it, then ack, since a message is only gone from the broker
@@ -94,38 +104,45 @@ export async function main(args: string[]): Promise<number> {
       if (!noAck) await message.ack(false);
       if (++received === max) done.abort();
     };
-    // A message whose work throws is parked in QUEUE.dead: not fatal, not requeued forever.
+    // A message whose work throws is parked in QUEUE.dead (a confirmed copy, then the ack):
+    // not fatal, not requeued forever, and no dead-letter settings needed on a shared queue.
     const handle = async (message: AMQPMessage) => {
       idle?.reset();
       try {
         await work(message);
       } catch (error) {
         if (!parking || noAck || message.channel.closed) throw error;
-        await message.reject(false);
-        console.error(` [!] ${(error as Error).message}: rejected to '${parking}'`);
+        const reason = (error as Error).message;
+        await parkMessage(message, { from: queue, queue: parking, reason, declare });
+        console.error(` [!] ${reason}: parked in '${parking}'`);
       }
     };
 
     // One session per connection: after a broker restart it runs again on a new one.
     let announced = false;
     const session = async (channel: AMQPChannel) => {
-      await declareQueue(channel, queue);
+      // Whoever declares first makes the queue; one made by another program (Pika, the
+      // official tutorials) is used as it is, with a line if it is weaker than ours.
+      const { note } = await declareQueue(channel, queue, declare);
       await channel.basicQos(prefetch, 0, false);
       if (!announced) {
         announced = true;
+        if (note) console.error(` [!] ${note}`);
         console.log(
           ` [*] Waiting for messages in '${queue}' at ${maskUrl(url)}. To exit press CTRL+C`,
         );
       }
       if (style === "get") {
         let message: AMQPMessage | null;
-        while ((message = await basicGet(channel, queue, { noAck, signal }))) await handle(message);
+        while ((message = await pollMessage(channel, queue, { noAck, signal }))) {
+          await handle(message);
+        }
       } else if (style === "callback") {
-        await basicConsume(channel, queue, handle, { noAck, signal });
+        await forEachMessage(channel, queue, handle, { noAck, signal });
       } else {
         const inactivityTimeout = inactivity;
         for await (
-          const message of messages(channel, queue, { noAck, inactivityTimeout, signal })
+          const message of iterateMessages(channel, queue, { noAck, inactivityTimeout, signal })
         ) {
           if (message) await handle(message);
           else console.log(` [.] No message for ${inactivity / 1000} s, still waiting`);

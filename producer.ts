@@ -1,25 +1,30 @@
 /**
  * # Producer: send "0".."99" to the queue `hello`
  *
- * The tutorial's producer.py in Deno: connect, declare a durable queue, publish persistent
- * messages through the default exchange, and print each once the broker has confirmed it. If the
- * connection is lost (a broker restart), it reconnects and re-sends what was not confirmed; if
- * the broker blocks publishing (an alarm), it waits.
+ * The tutorial's producer.py in Deno: connect, declare the queue (or use it as it is if another
+ * program made it first), publish persistent messages through the default exchange, and print
+ * each once the broker has confirmed it. If the connection is lost (a broker restart), it
+ * reconnects and re-sends what was not confirmed; if the broker blocks publishing (an alarm), it
+ * waits. The snippet-sized version is examples/send.ts.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL producer.ts [--count 100]
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" producer.ts --count 100
  *
  * @module
  */
 
 import { declareQueue, integerFlag, parseFlags, publishReliably } from "./lib/mod.ts";
-import { readInputFile, reconnectLines, reportFailure } from "./lib/mod.ts";
+import { queueNameFlag, queueTypeFlags, readInputFile } from "./lib/mod.ts";
+import { onShutdownSignal, type PublishReport, reconnectLines, reportFailure } from "./lib/mod.ts";
 
-const USAGE = `Usage: producer.ts [--count N] [--queue NAME] [--url URL] [--ca FILE]
+const USAGE = `Usage: producer.ts [--count N] [--queue NAME] [--queue-type T] [--url URL] [flags]
 
-Publishes N messages ("0" .. "N-1") to a durable queue through the default exchange.
+Publishes N persistent messages ("0" .. "N-1") to a queue through the default exchange.
 
   --count N         how many messages (default 100)
-  --queue NAME      queue to declare and publish to (default hello)
+  --queue NAME      queue to publish to, declared if it does not exist (default hello)
+  --queue-type T    quorum (default), classic or stream: the type it is created with
+  --transient       create it non-durable, like the article's queue_declare("hello")
+                    (with --queue-type classic)
   --url URL         broker URL (default $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672)
   --ca FILE         CA certificates (PEM) to trust for amqps:// (default $AMQP_CA_FILE)
   --body-file FILE  send this file's bytes as each message instead of the numbers
@@ -30,6 +35,8 @@ export async function main(args: string[]): Promise<number> {
     const flags = parseFlags(args, {
       count: { type: "string", default: "100" },
       queue: { type: "string", default: "hello" },
+      "queue-type": { type: "string", default: "quorum" },
+      transient: { type: "boolean", default: false },
       url: { type: "string" },
       ca: { type: "string" },
       "body-file": { type: "string" },
@@ -40,26 +47,46 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     const count = integerFlag("count", flags.count, 0);
+    const queue = queueNameFlag("queue", flags.queue);
+    const declare = queueTypeFlags(flags["queue-type"], flags.transient);
     const file = flags["body-file"];
     const bodies = file
       ? Array(count).fill(await readInputFile("--body-file", file))
       : Array.from({ length: count }, (_, i) => String(i));
 
+    // Ctrl+C or SIGTERM stops taking new messages; those already sent are confirmed first.
+    using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
+    const { signal } = shutdown;
+
     // The default exchange "" routes by queue name. Confirms are awaited in a window, so
     // "Sent" means the broker has the message, without a round trip per message.
-    const report = await publishReliably(flags.queue, bodies, {
+    let noted = false;
+    const report: PublishReport = { confirmed: 0, resent: 0, reconnects: 0 };
+    await publishReliably(queue, bodies, {
+      signal,
+      report,
       url: flags.url,
       caFile: flags.ca,
       name: "producer.ts",
-      // Declared the same way as in consumer.ts, so either may start first.
-      prepare: (channel) => declareQueue(channel, flags.queue),
+      // Whoever declares first makes the queue; one made by another program (Pika, the
+      // official tutorials) is used as it is, with a line if it is weaker than ours.
+      prepare: async (channel) => {
+        const { note } = await declareQueue(channel, queue, declare);
+        if (note && !noted) console.error(` [!] ${note}`);
+        noted = true;
+      },
       onConfirm: (body, i) =>
         console.log(file ? ` [x] Sent ${file} as message ${i}` : ` [x] Sent '${body}'`), // [x] Sent '7'
       onBlocked: (reason) =>
         console.error(` [!] The broker blocks publishing (${reason}); waiting`),
       onUnblocked: () => console.error(" [*] The broker unblocked publishing"),
       ...reconnectLines(console.error),
+    }).catch((error) => {
+      if (!signal.aborted) throw error; // stopped while reconnecting: nothing more to confirm
     });
+    if (signal.aborted) {
+      console.log(` [*] Stopped: ${report.confirmed} of ${count} messages sent and confirmed`);
+    }
     if (report.reconnects > 0) {
       console.log(
         ` [*] ${report.confirmed} confirmed; ${report.resent} sent again after ` +

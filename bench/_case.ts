@@ -1,12 +1,12 @@
 // One benchmark case, run in a process of its own by bench/bench.ts so that its CPU time and
 // peak memory are its own. Prints one JSON line: what it measured and the counts it checked.
 //
-//   deno run --allow-net --allow-env=AMQP_URL bench/_case.ts '{"kind":...}'
+//   deno run --allow-net --allow-env="AMQP_*" bench/_case.ts '{"kind":...}'
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import process from "node:process";
-import { basicConsume, basicPublishConfirmed, connect, messages } from "../lib/mod.ts";
+import { basicPublishConfirmed, connect, forEachMessage, iterateMessages } from "../lib/mod.ts";
 
 /** What bench.ts asks for. */
 export interface CaseSpec {
@@ -91,7 +91,7 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
   // The latency case's consumer is in place before the clock starts.
   let arrived: (() => void) | undefined;
   const listening = spec.kind === "latency"
-    ? basicConsume(channel, queue, () => arrived?.(), { noAck: true, signal: stop.signal })
+    ? forEachMessage(channel, queue, () => arrived?.(), { noAck: true, signal: stop.signal })
     : undefined;
   if (listening) await new Promise((resolve) => setTimeout(resolve, 50));
 
@@ -139,11 +139,13 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
       break;
     }
     case "consume-callback": {
-      await basicConsume(channel, queue, take, { noAck: false, signal: stop.signal });
+      await forEachMessage(channel, queue, take, { noAck: false, signal: stop.signal });
       break;
     }
     case "consume-iterator": {
-      for await (const message of messages(channel, queue, { noAck: false, signal: stop.signal })) {
+      for await (
+        const message of iterateMessages(channel, queue, { noAck: false, signal: stop.signal })
+      ) {
         if (message) take(message);
       }
       break;

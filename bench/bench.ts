@@ -136,7 +136,7 @@ async function runCase(url: string, spec: CaseSpec, python?: string): Promise<Ca
     : [
       "run",
       `--allow-net=${new URL(url).host}`,
-      "--allow-env=AMQP_URL",
+      "--allow-env=AMQP_*",
       new URL("./_case.ts", import.meta.url).pathname,
       JSON.stringify(spec),
     ];

@@ -7,7 +7,7 @@
  * shown, and the counts are checked: a run that did not print 100 lines fails the benchmark.
  * bench.ts runs the same measurement as part of `deno task bench`.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL --allow-run --allow-read \
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" --allow-run --allow-read \
  *       bench/tutorial.ts [--runs 15] [--python /usr/bin/python3]
  *
  * Needs Pika for the comparison (Debian: `apt-get install python3-pika`); without it only the
@@ -51,7 +51,7 @@ export async function tutorialTimes(options: TutorialOptions): Promise<TutorialR
       [
         "run",
         `--allow-net=${new URL(url).host}`,
-        "--allow-env=AMQP_URL",
+        "--allow-env=AMQP_*",
         `${here}../${script}`,
         ...args,
       ],

@@ -6,8 +6,9 @@
 
 import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import { DenoAMQPClient } from "./_deno_client.ts";
-import { readInputFile } from "./cli.ts";
+import { envVar } from "./env.ts";
 import { BrokerError, UsageError } from "./errors.ts";
+import { readInputFile } from "./files.ts";
 
 /**
  * The URL used when neither a `--url` flag nor `AMQP_URL` is given: RabbitMQ's default user on
@@ -59,7 +60,8 @@ export interface ConnectOptions {
 
 /**
  * Chooses the broker URL: the explicit one, else `AMQP_URL`, else {@linkcode DEFAULT_URL}.
- * Reading the environment needs `--allow-env=AMQP_URL`; without it the default is used.
+ * Reading the environment needs `--allow-env="AMQP_*"`; without it this throws a
+ * {@linkcode UsageError} rather than quietly using the default.
  *
  * @example Explicit URLs win
  * ```ts
@@ -70,16 +72,7 @@ export interface ConnectOptions {
  * ```
  */
 export function resolveUrl(url?: string): string {
-  return url || env("AMQP_URL") || DEFAULT_URL;
-}
-
-/** An environment variable, or undefined when unset or not readable (no `--allow-env`). */
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
+  return url || envVar("AMQP_URL") || DEFAULT_URL;
 }
 
 /**
@@ -126,14 +119,14 @@ export async function connect(options: ConnectOptions = {}): Promise<AMQPBaseCli
   const parsed = parseBrokerUrl(url);
   const timeout = options.timeout ?? queryNumber(parsed, "connection_timeout") ?? 5000;
   const tls = parsed.protocol === "amqps:";
-  const passwordFile = env("AMQP_PASSWORD_FILE");
+  const passwordFile = envVar("AMQP_PASSWORD_FILE");
   const password = passwordFile
     ? new TextDecoder().decode(await readInputFile("AMQP_PASSWORD_FILE", passwordFile)).replace(
       /\r?\n$/,
       "",
     )
-    : env("AMQP_PASSWORD") ?? decodeURIComponent(parsed.password);
-  const caFile = options.caFile ?? env("AMQP_CA_FILE");
+    : envVar("AMQP_PASSWORD") ?? decodeURIComponent(parsed.password);
+  const caFile = options.caFile ?? envVar("AMQP_CA_FILE");
   const client = new DenoAMQPClient(
     decodeURIComponent(parsed.pathname.slice(1)) || "/",
     decodeURIComponent(parsed.username) || "guest",
@@ -218,6 +211,9 @@ function describeConnectError(error: unknown, url: string): BrokerError {
   } else if (/Connection closed by the broker|reset by peer/i.test(text)) {
     line = `Cannot connect to ${masked}: the broker closed the connection during the handshake` +
       (new URL(url).protocol === "amqp:" ? " (is this a TLS port? then use amqps://)" : "");
+  } else if (/InvalidContentType|corrupt message|wrong version number/i.test(text)) {
+    line = `Cannot connect to ${masked}: the server does not speak TLS on this port` +
+      " (is it a plain AMQP port? then use amqp://, usually on port 5672)";
   } else if (/certificate|tls|handshake|UnknownIssuer/i.test(text)) {
     line = `Cannot connect to ${masked}: TLS failed (${firstLine(text)}).` +
       " Check the CA file and the host name";

@@ -1,9 +1,10 @@
 /**
  * Pika's three ways to take messages from a queue, as functions that stop on an `AbortSignal`:
- * {@linkcode basicGet} pulls one message (`channel.basic_get`), {@linkcode basicConsume} pushes
- * each to a callback until stopped (`basic_consume` + `start_consuming`), and
- * {@linkcode messages} is an async iterator that yields `null` after a quiet spell
- * (`channel.consume(inactivity_timeout=...)`).
+ * {@linkcode pollMessage} pulls with basic.get until a message comes (`channel.basic_get` in a
+ * loop), {@linkcode forEachMessage} pushes each to a callback until stopped (`basic_consume` +
+ * `start_consuming`), and {@linkcode iterateMessages} is an async iterator that yields `null`
+ * after a quiet spell (`channel.consume(inactivity_timeout=...)`). They are named for what they
+ * do, not after the client's `basicGet`/`basicConsume`, which return at once.
  *
  * Unlike the client's own defaults, acknowledgement mode is never implied: every function takes
  * `noAck` explicitly.
@@ -13,19 +14,19 @@
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
-import { sleep } from "./_sleep.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
- * Options for {@linkcode basicGet}.
+ * Options for {@linkcode pollMessage}.
  *
  * @example
  * ```ts
- * import type { BasicGetOptions } from "./mod.ts";
+ * import type { PollMessageOptions } from "./mod.ts";
  *
- * const options: BasicGetOptions = { noAck: false, pollInterval: 500 };
+ * const options: PollMessageOptions = { noAck: false, pollInterval: 500 };
  * ```
  */
-export interface BasicGetOptions {
+export interface PollMessageOptions {
   /** `true`: the broker forgets the message once sent (auto-ack); `false`: ack it yourself. */
   noAck: boolean;
   /** Milliseconds to wait before asking again while the queue is empty. Default: 100. */
@@ -41,11 +42,11 @@ export interface BasicGetOptions {
  * @example
  * ```ts ignore
  * import { connect } from "./connection.ts";
- * import { basicGet } from "./consume.ts";
+ * import { pollMessage } from "./consume.ts";
  *
  * const connection = await connect();
  * const channel = await connection.channel();
- * const message = await basicGet(channel, "hello", { noAck: false, signal: AbortSignal.timeout(1000) });
+ * const message = await pollMessage(channel, "hello", { noAck: false, signal: AbortSignal.timeout(1000) });
  * if (message) {
  *   console.log(message.bodyString());
  *   await message.ack();
@@ -53,31 +54,31 @@ export interface BasicGetOptions {
  * await connection.close();
  * ```
  */
-export async function basicGet(
+export async function pollMessage(
   channel: AMQPChannel,
   queue: string,
-  options: BasicGetOptions,
+  options: PollMessageOptions,
 ): Promise<AMQPMessage | null> {
   const { noAck, pollInterval = 100, signal } = options;
   while (!signal?.aborted) {
     const message = await channel.basicGet(queue, { noAck });
     if (message) return message;
-    await sleep(pollInterval, signal);
+    await sleep(pollInterval, undefined, { signal }).catch(() => {}); // aborted: loop ends
   }
   return null;
 }
 
 /**
- * Options for {@linkcode messages}.
+ * Options for {@linkcode iterateMessages}.
  *
  * @example
  * ```ts
- * import type { MessagesOptions } from "./mod.ts";
+ * import type { IterateMessagesOptions } from "./mod.ts";
  *
- * const options: MessagesOptions = { noAck: false, inactivityTimeout: 5000 };
+ * const options: IterateMessagesOptions = { noAck: false, inactivityTimeout: 5000 };
  * ```
  */
-export interface MessagesOptions {
+export interface IterateMessagesOptions {
   /** `true`: auto-ack, the broker forgets each message once sent; `false`: ack it yourself. */
   noAck: boolean;
   /** Milliseconds without a message after which `null` is yielded. Default: never. */
@@ -104,12 +105,12 @@ export interface MessagesOptions {
  * @example
  * ```ts ignore
  * import { connect } from "./connection.ts";
- * import { messages } from "./consume.ts";
+ * import { iterateMessages } from "./consume.ts";
  *
  * const connection = await connect();
  * const channel = await connection.channel();
  * await channel.basicQos(10);
- * for await (const message of messages(channel, "hello", { noAck: false, inactivityTimeout: 1000 })) {
+ * for await (const message of iterateMessages(channel, "hello", { noAck: false, inactivityTimeout: 1000 })) {
  *   if (message === null) break; // a second without messages
  *   console.log(message.bodyString());
  *   await message.ack();
@@ -117,10 +118,10 @@ export interface MessagesOptions {
  * await connection.close();
  * ```
  */
-export async function* messages(
+export async function* iterateMessages(
   channel: AMQPChannel,
   queue: string,
-  options: MessagesOptions,
+  options: IterateMessagesOptions,
 ): AsyncGenerator<AMQPMessage | null, void, undefined> {
   const { noAck, inactivityTimeout, signal } = options;
   if (signal?.aborted) return;
@@ -144,16 +145,16 @@ export async function* messages(
 }
 
 /**
- * Options for {@linkcode basicConsume}.
+ * Options for {@linkcode forEachMessage}.
  *
  * @example
  * ```ts
- * import type { BasicConsumeOptions } from "./mod.ts";
+ * import type { ForEachMessageOptions } from "./mod.ts";
  *
- * const options: BasicConsumeOptions = { noAck: false, signal: AbortSignal.timeout(60_000) };
+ * const options: ForEachMessageOptions = { noAck: false, signal: AbortSignal.timeout(60_000) };
  * ```
  */
-export interface BasicConsumeOptions {
+export interface ForEachMessageOptions {
   /** `true`: auto-ack, the broker forgets each message once sent; `false`: ack it yourself. */
   noAck: boolean;
   /** Stops consuming: the message in hand is finished, the rest go back. Default: none. */
@@ -170,30 +171,30 @@ export interface BasicConsumeOptions {
  * @example
  * ```ts ignore
  * import { connect } from "./connection.ts";
- * import { basicConsume } from "./consume.ts";
+ * import { forEachMessage } from "./consume.ts";
  *
  * const connection = await connect();
  * const channel = await connection.channel();
  * await channel.basicQos(1);
  * const stop = new AbortController();
  * Deno.addSignalListener("SIGINT", () => stop.abort());
- * await basicConsume(channel, "hello", async (message) => {
+ * await forEachMessage(channel, "hello", async (message) => {
  *   console.log(message.bodyString());
  *   await message.ack();
  * }, { noAck: false, signal: stop.signal });
  * await connection.close();
  * ```
  */
-export async function basicConsume(
+export async function forEachMessage(
   channel: AMQPChannel,
   queue: string,
   onMessage: (message: AMQPMessage) => void | Promise<void>,
-  options: BasicConsumeOptions,
+  options: ForEachMessageOptions,
 ): Promise<void> {
   const { noAck, signal } = options;
   if (signal?.aborted) return;
   const deliveries = await Deliveries.open(channel, queue, noAck, signal);
-  // What iterating messages() does, without an async generator's cost per message.
+  // What iterating iterateMessages() does, without an async generator's cost per message.
   const handle = async (message: AMQPMessage) => {
     const done = onMessage(message);
     if (done) await done;
@@ -217,7 +218,7 @@ export async function basicConsume(
 
 /**
  * The messages a consumer has received and not yet handed out, in order, and what
- * {@linkcode messages} and {@linkcode basicConsume} share: waiting for the next one, noticing a
+ * {@linkcode iterateMessages} and {@linkcode forEachMessage} share: waiting for the next one, noticing a
  * cancelled consumer or a closed channel, and giving back what is left when they stop.
  */
 class Deliveries {

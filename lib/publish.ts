@@ -7,7 +7,7 @@
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
 import { BrokerError } from "./errors.ts";
-import { sleep } from "./_sleep.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type ReconnectOptions, withReconnect } from "./reconnect.ts";
 
 /**
@@ -40,6 +40,11 @@ export interface PublishConfirmedOptions {
   window?: number;
   /** Called once per message, in publish order, after the broker confirmed it. Default: none. */
   onConfirm?: (body: string | Uint8Array, index: number) => void;
+  /**
+   * Stops publishing: no further body is taken, and the call resolves once those already sent
+   * are confirmed. Default: none.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -70,7 +75,7 @@ export async function basicPublishConfirmed(
   bodies: Iterable<string | Uint8Array>,
   options: PublishConfirmedOptions = {},
 ): Promise<number> {
-  const { exchange = "", properties = PERSISTENT, window = 256, onConfirm } = options;
+  const { exchange = "", properties = PERSISTENT, window = 256, onConfirm, signal } = options;
   if (!Number.isInteger(window) || window < 1) {
     throw new RangeError(`Cannot use window ${window}: expected a positive integer`);
   }
@@ -91,6 +96,7 @@ export async function basicPublishConfirmed(
   };
   const connection = channel.connection;
   for (const body of bodies) {
+    if (signal?.aborted) break;
     // The client refuses to publish while blocked; wait for the alarm to clear (or the
     // connection to drop, which the publish below then reports).
     while (connection.blocked && !connection.closed) await sleep(50);
@@ -132,6 +138,11 @@ export interface PublishReliablyOptions extends PublishConfirmedOptions, Reconne
   onBlocked?: (reason: string) => void;
   /** Called when the broker lifts the block. Default: none. */
   onUnblocked?: () => void;
+  /**
+   * Where to count what happened, so that the counts are there even if the call rejects
+   * (stopped by `signal` while reconnecting, say). Default: a new report.
+   */
+  report?: PublishReport;
 }
 
 /** What {@linkcode publishReliably} did. */
@@ -167,7 +178,7 @@ export async function publishReliably(
   bodies: readonly (string | Uint8Array)[],
   options: PublishReliablyOptions = {},
 ): Promise<PublishReport> {
-  const report: PublishReport = { confirmed: 0, resent: 0, reconnects: 0 };
+  const report: PublishReport = options.report ?? { confirmed: 0, resent: 0, reconnects: 0 };
   let sentUpTo = 0; // bodies[0, sentUpTo) were published at least once
   await withReconnect(async (connection) => {
     connection.onblocked = (reason) => options.onBlocked?.(reason);

@@ -8,7 +8,7 @@
 
 import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import { connect, type ConnectOptions } from "./connection.ts";
-import { sleep } from "./_sleep.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** Options for {@linkcode withReconnect}. */
 export interface ReconnectOptions extends ConnectOptions {
@@ -88,8 +88,8 @@ async function reconnect(
   for (let attempt = 0;; attempt++) {
     const delay = Math.min(options.maxDelay, options.initialDelay * 2 ** attempt);
     // Jitter, so that many clients do not come back in lockstep.
-    await sleep(delay / 2 + Math.random() * delay / 2, options.signal);
-    options.signal?.throwIfAborted();
+    // Rejects with the abort reason when the caller stops waiting.
+    await sleep(delay / 2 + Math.random() * delay / 2, undefined, { signal: options.signal });
     try {
       return await connect(options);
     } catch (error) {

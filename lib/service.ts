@@ -5,7 +5,7 @@
  */
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
-import { failure } from "./cli.ts";
+import { failure } from "./errors.ts";
 import { connect, type ConnectOptions } from "./connection.ts";
 import { type ReconnectOptions, withReconnect } from "./reconnect.ts";
 
@@ -39,7 +39,7 @@ export function reconnectLines(
  * ```ts ignore
  * using shutdown = onShutdownSignal();
  * await serve(async (channel) => {
- *   await basicConsume(channel, "hello", handle, { noAck: false, signal: shutdown.signal });
+ *   await forEachMessage(channel, "hello", handle, { noAck: false, signal: shutdown.signal });
  * }, { signal: shutdown.signal });
  * ```
  */

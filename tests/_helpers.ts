@@ -1,6 +1,7 @@
 // Shared test helpers: a broker connection, unique queues, and scripts run as real processes.
 
-import { basicConsume, basicPublishConfirmed, declareQueue, resolveUrl } from "../lib/mod.ts";
+import { basicPublishConfirmed, declareQueue, forEachMessage, resolveUrl } from "../lib/mod.ts";
+import type { DeclareQueueOptions } from "../lib/mod.ts";
 import { withChannel as withLibChannel } from "../lib/mod.ts";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 
@@ -31,10 +32,18 @@ export function depth(queue: string, url = BROKER_URL): Promise<number> {
   );
 }
 
-/** Declares `queue` as the scripts do and puts `count` messages "0".."count-1" in it. */
-export function fill(queue: string, count: number, url = BROKER_URL): Promise<number> {
+/**
+ * Declares `queue` as the scripts do (by default a durable quorum queue) and puts `count`
+ * messages "0".."count-1" in it.
+ */
+export function fill(
+  queue: string,
+  count: number,
+  url = BROKER_URL,
+  declare?: DeclareQueueOptions,
+): Promise<number> {
   return withChannel(async (channel) => {
-    await declareQueue(channel, queue);
+    await declareQueue(channel, queue, declare);
     const bodies = Array.from({ length: count }, (_, i) => String(i));
     return await basicPublishConfirmed(channel, queue, bodies);
   }, url);
@@ -66,7 +75,7 @@ export function drainFast(queue: string, url = BROKER_URL): Promise<string[]> {
     const bodies: string[] = [];
     if (expected === 0) return bodies;
     const stop = new AbortController();
-    await basicConsume(channel, queue, (message) => {
+    await forEachMessage(channel, queue, (message) => {
       bodies.push(message.bodyString() ?? "");
       if (bodies.length === expected) stop.abort();
     }, { noAck: true, signal: stop.signal });
@@ -93,6 +102,59 @@ const brokerAddress = (() => {
   return `${url.hostname}:${url.port || (url.protocol === "amqps:" ? 5671 : 5672)}`;
 })();
 
+/**
+ * The broker the README's commands reach: they grant `--allow-net=127.0.0.1:5672` only, so a
+ * test that runs one as written needs the test broker at that address. `deno task test`
+ * starts one there when none runs (tools/with_broker.ts).
+ */
+export const README_BROKER = {
+  address: "127.0.0.1:5672",
+  check(): void {
+    if (brokerAddress !== this.address) {
+      throw new Error(
+        `This test runs the README's commands, which may reach only ${this.address}, but the ` +
+          `test broker is at ${brokerAddress}: run the tests against a broker at ${this.address}`,
+      );
+    }
+  },
+};
+
+/**
+ * Runs `rabbitmqctl` against the test broker's node: the private node tools/with_broker.ts
+ * started (it names it in `RABBITMQ_TEST_NODE`, `RABBITMQ_TEST_HOME`, `RABBITMQ_TEST_BIN`), else
+ * the local default node.
+ */
+export async function rabbitmqctl(...args: string[]): Promise<Ran> {
+  const node = Deno.env.get("RABBITMQ_TEST_NODE");
+  const bin = Deno.env.get("RABBITMQ_TEST_BIN");
+  const home = Deno.env.get("RABBITMQ_TEST_HOME");
+  const argv = node ? [`${bin}/rabbitmqctl`, "-n", node, ...args] : ["rabbitmqctl", ...args];
+  return await runCommand(argv, {
+    env: home ? { HOME: home, RABBITMQ_CONF_ENV_FILE: "/dev/null" } : {},
+  });
+}
+
+/**
+ * Runs `fn` with the URL of a virtual host of its own on the README's broker (127.0.0.1:5672),
+ * removed afterwards with everything in it: for commands that use fixed names (`hello`,
+ * `task_queue`) and so cannot be given unique ones.
+ */
+export async function withVhost(fn: (url: string) => Promise<void>): Promise<void> {
+  README_BROKER.check();
+  const vhost = `test-${crypto.randomUUID().slice(0, 8)}`;
+  const added = await rabbitmqctl("-q", "add_vhost", vhost);
+  if (added.code !== 0) throw new Error(`rabbitmqctl add_vhost failed: ${added.stderr.trim()}`);
+  try {
+    await rabbitmqctl("-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*");
+    await fn(`amqp://guest:guest@${README_BROKER.address}/${vhost}`);
+  } finally {
+    await rabbitmqctl("-q", "delete_vhost", vhost);
+  }
+}
+
+/** The repository's root folder. */
+export const ROOT = new URL("..", import.meta.url).pathname;
+
 /** How a script is started: extra environment, and what it may reach or read. */
 export interface ScriptOptions {
   env?: Record<string, string>;
@@ -100,26 +162,55 @@ export interface ScriptOptions {
   allowNet?: string | true;
   /** `--allow-read` value. Default: none. */
   allowRead?: string;
+  /** `--allow-env` value, `false` for none. Default: `AMQP_*`, as the README grants. */
+  allowEnv?: string | false;
 }
 
-/** Runs a script as the README does: narrow permissions, `AMQP_URL` set to the test broker. */
-export function scriptCommand(script: string, args: string[], options: ScriptOptions = {}) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      options.allowNet === true
-        ? "--allow-net"
-        : `--allow-net=${options.allowNet ?? brokerAddress}`,
-      "--allow-env=AMQP_URL,AMQP_PASSWORD,AMQP_PASSWORD_FILE,AMQP_CA_FILE",
-      ...(options.allowRead ? [`--allow-read=${options.allowRead}`] : []),
-      new URL(`../${script}`, import.meta.url).pathname,
-      ...args,
-    ],
+/** The `deno run` command line for a script, as the README runs it: narrow permissions. */
+export function scriptArgs(script: string, args: string[], options: ScriptOptions = {}): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    options.allowNet === true ? "--allow-net" : `--allow-net=${options.allowNet ?? brokerAddress}`,
+    ...(options.allowEnv === false ? [] : [`--allow-env=${options.allowEnv ?? "AMQP_*"}`]),
+    ...(options.allowRead ? [`--allow-read=${options.allowRead}`] : []),
+    `${ROOT}${script}`,
+    ...args,
+  ];
+}
+
+/** How a command is started: its environment (added to `AMQP_URL`) and its process group. */
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  /**
+   * Start it as the leader of a process group of its own (`setsid`), as a terminal starts a
+   * foreground job, so that {@linkcode signalGroup} reaches it and all its children at once.
+   */
+  ownGroup?: boolean;
+}
+
+function command(argv: string[], options: SpawnOptions = {}): Deno.Command {
+  const [program, ...args] = options.ownGroup ? ["setsid", ...argv] : argv;
+  return new Deno.Command(program!, {
+    args,
+    cwd: ROOT,
     env: { AMQP_URL: BROKER_URL, NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   });
+}
+
+/**
+ * Sends `signal` to the process group `child` leads (started with `ownGroup`): what a terminal
+ * does with Ctrl+C, which reaches `deno task` and the script it runs alike.
+ */
+export function signalGroup(child: Deno.ChildProcess, signal: Deno.Signal): void {
+  try {
+    Deno.kill(-child.pid, signal);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error; // the group has already exited
+  }
 }
 
 /** What a finished script did. */
@@ -132,13 +223,14 @@ export interface Ran {
 }
 
 /** Runs `script` to completion. */
-export async function run(
-  script: string,
-  args: string[],
-  options?: ScriptOptions,
-): Promise<Ran> {
+export function run(script: string, args: string[], options?: ScriptOptions): Promise<Ran> {
+  return runCommand(scriptArgs(script, args, options), { env: options?.env });
+}
+
+/** Runs any command line (`["deno", "task", "consume"]`) in the repository to completion. */
+export async function runCommand(argv: string[], options?: SpawnOptions): Promise<Ran> {
   const started = performance.now();
-  const { code, stdout, stderr } = await scriptCommand(script, args, options).output();
+  const { code, stdout, stderr } = await command(argv, options).output();
   const decoder = new TextDecoder();
   return {
     code,
@@ -164,14 +256,23 @@ async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: stri
  * (stdout and stderr, interleaved as they came); the caller then acts (signals it, restarts the
  * broker) and awaits `finished`, which holds the whole run.
  */
-export async function runUntil(
+export function runUntil(
   script: string,
   args: string[],
   ready: (lines: string[]) => boolean,
-  options?: ScriptOptions,
+  options?: ScriptOptions & SpawnOptions,
+): Promise<{ child: Deno.ChildProcess; finished: Promise<Ran> }> {
+  return runCommandUntil(scriptArgs(script, args, options), ready, options);
+}
+
+/** {@linkcode runUntil} for any command line. */
+export async function runCommandUntil(
+  argv: string[],
+  ready: (lines: string[]) => boolean,
+  options?: SpawnOptions,
 ): Promise<{ child: Deno.ChildProcess; finished: Promise<Ran> }> {
   const started = performance.now();
-  const child = scriptCommand(script, args, options).spawn();
+  const child = command(argv, options).spawn();
   const all: string[] = [];
   const out: string[] = [];
   const err: string[] = [];
@@ -211,17 +312,32 @@ export function received(stdout: string): string[] {
 
 /**
  * Runs `fn` with a fresh queue holding `count` messages "0".."count-1" (declared as the scripts
- * declare it), and deletes the queue afterwards, whatever happens.
+ * declare it, or as `declare` says), and deletes the queue afterwards, whatever happens.
  */
 export async function withQueue(
   label: string,
   count: number,
   fn: (queue: string) => Promise<void>,
   url = BROKER_URL,
+  declare?: DeclareQueueOptions,
 ): Promise<void> {
   const queue = uniqueQueue(label);
   try {
-    await fill(queue, count, url);
+    await fill(queue, count, url, declare);
+    await fn(queue);
+  } finally {
+    await deleteQueue(queue, url);
+  }
+}
+
+/** Runs `fn` with a fresh queue name, and deletes that queue and `NAME.dead` afterwards. */
+export async function withQueueName(
+  label: string,
+  fn: (queue: string) => Promise<void>,
+  url = BROKER_URL,
+): Promise<void> {
+  const queue = uniqueQueue(label);
+  try {
     await fn(queue);
   } finally {
     await deleteQueue(queue, url);

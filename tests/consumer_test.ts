@@ -100,7 +100,7 @@ Deno.test("a poison message (body not UTF-8) is parked in QUEUE.dead once; the r
         deepEqual(received(stdout), ["0", "2"]);
         deepEqual(
           stderr.trimEnd(),
-          ` [!] Body is not valid UTF-8 (3 bytes: ff fe 41): rejected to '${queue}.dead'`,
+          ` [!] Body is not valid UTF-8 (3 bytes: ff fe 41): parked in '${queue}.dead'`,
         );
         deepEqual(await depth(queue), 0);
         // Parked exactly once, bytes intact; reading the parking queue shows it safely.

@@ -1,4 +1,5 @@
 import { deepEqual, doesNotMatch, match, ok } from "node:assert/strict";
+import { declareQueue } from "../lib/mod.ts";
 import { BROKER_URL, deleteQueue, run, silentPeer, uniqueQueue, withChannel } from "./_helpers.ts";
 
 const SCRIPTS = ["producer.ts", "consumer.ts"];
@@ -95,25 +96,52 @@ Deno.test("unknown host and malformed URL: one line each", async (t) => {
   });
 });
 
-Deno.test("a queue that exists with other settings: 406 line with a hint, exit 1", async (t) => {
-  const queue = uniqueQueue("inequivalent");
+Deno.test("dead_letter_worker.ts on a queue without dead-letter settings: one line, exit 1", async () => {
+  // Every other script uses a queue as it finds it; this pattern needs the queue's arguments.
+  const queue = uniqueQueue("no-dlx");
   try {
-    await withChannel((channel) =>
-      channel.queueDeclare(queue, { durable: false, autoDelete: false, exclusive: false })
-    );
-    for (const script of SCRIPTS) {
-      await t.step(script, async () => {
-        const result = await run(script, ["--queue", queue]);
-        assertOneLineError(
-          result,
-          1,
-          /already exists with other settings \(406.*durable.*delete_queue/,
-        );
-      });
-    }
+    await withChannel((channel) => declareQueue(channel, queue));
+    const result = await run("patterns/dead_lettering/dead_letter_worker.ts", ["--queue", queue]);
+    assertOneLineError(result, 1, /already exists without the dead-letter settings.*delete_queue/);
   } finally {
     await deleteQueue(queue);
   }
+});
+
+Deno.test("configuration that cannot be read is named, never replaced by a default", async (t) => {
+  await t.step("no --allow-env: AMQP_URL is named with the flag, exit 2", async () => {
+    const result = await run("producer.ts", [], { allowEnv: false });
+    assertOneLineError(
+      result,
+      2,
+      /Cannot read the environment variable AMQP_URL: not allowed, run with --allow-env="AMQP_\*"/,
+    );
+  });
+  await t.step("--allow-env=AMQP_URL only: AMQP_PASSWORD is not silently ignored", async () => {
+    const result = await run("producer.ts", [], {
+      allowEnv: "AMQP_URL",
+      env: { AMQP_PASSWORD: "from-the-env" },
+    });
+    assertOneLineError(result, 2, /environment variable AMQP_PASSWORD/, "from-the-env");
+  });
+  await t.step(
+    "--url given: AMQP_URL is not needed, but the password variables still are",
+    async () => {
+      const result = await run("consumer.ts", ["--url", BROKER_URL], { allowEnv: false });
+      assertOneLineError(result, 2, /environment variable AMQP_PASSWORD/);
+    },
+  );
+});
+
+Deno.test("amqps:// to a port that speaks plain AMQP: one line that says so, exit 1", async () => {
+  const url = new URL(BROKER_URL);
+  url.protocol = "amqps:";
+  const result = await run("producer.ts", ["--url", url.href]);
+  assertOneLineError(
+    result,
+    1,
+    /does not speak TLS on this port \(is it a plain AMQP port\? then use amqp:\/\//,
+  );
 });
 
 Deno.test("bad flags: one usage line on stderr, exit 2", async (t) => {
@@ -121,6 +149,37 @@ Deno.test("bad flags: one usage line on stderr, exit 2", async (t) => {
     ["producer.ts", ["--bogus"], /Unknown flag '--bogus'/],
     ["producer.ts", ["--count", "abc"], /--count "abc"/],
     ["producer.ts", ["--count", "-1"], /--count/],
+    [
+      "producer.ts",
+      ["--count", "-5"],
+      /^Cannot parse --count "-5": expected a whole number, 0 or more/,
+    ],
+    [
+      "producer.ts",
+      ["--queue", "--count", "3"],
+      /^Missing the value of --queue \(found --count instead\)/,
+    ],
+    [
+      "producer.ts",
+      ["--queue", "q".repeat(300)],
+      /^Cannot use --queue "q{40}…" \(300 bytes\): a queue name is at most 255 bytes/,
+    ],
+    [
+      "consumer.ts",
+      ["--queue", "amq.foo"],
+      /^Cannot use --queue "amq\.foo": names starting with "amq\." are reserved/,
+    ],
+    ["producer.ts", ["--queue", ""], /^Cannot use --queue "": expected a queue name/],
+    [
+      "consumer.ts",
+      ["--queue-type", "lazy"],
+      /^Cannot use --queue-type "lazy": expected classic, quorum, stream/,
+    ],
+    [
+      "producer.ts",
+      ["--transient"],
+      /^Cannot use --transient with --queue-type quorum: quorum queues are always durable/,
+    ],
     ["producer.ts", ["--count"], /--count/],
     ["producer.ts", ["stray"], /stray/],
     ["consumer.ts", ["--style", "push"], /--style "push"/],
@@ -135,6 +194,7 @@ Deno.test("bad flags: one usage line on stderr, exit 2", async (t) => {
       const result = await run(script, args);
       assertOneLineError(result, 2, pattern);
       match(result.stderr, /--help/);
+      ok(result.stderr.length < 200, `a line of ${result.stderr.length} characters`);
       deepEqual(result.stdout, "");
     });
   }

@@ -3,7 +3,16 @@
 // and where a poison message ends up.
 
 import { deepEqual, match, ok } from "node:assert/strict";
-import { depth, type Ran, run, runUntil, uniqueQueue, withChannel, withQueue } from "./_helpers.ts";
+import {
+  depth,
+  type Ran,
+  run,
+  runUntil,
+  uniqueQueue,
+  withChannel,
+  withQueue,
+  withQueueName,
+} from "./_helpers.ts";
 
 /** A long-running pattern script, started and waiting; `stop()` sends SIGINT and returns its run. */
 async function start(script: string, args: string[]) {
@@ -256,11 +265,17 @@ Deno.test("publisher confirms: all positive normally; on a full queue each rejec
 });
 
 Deno.test("dead-lettering: a poison job is parked exactly once, inspectable, and the rest flow", () =>
-  withQueue("jobs", 0, async (queue) => {
-    for (const job of ["7", "abc", "3"]) {
-      deepEqual((await pattern("work_queues/new_task.ts", ["--queue", queue, job])).code, 0);
-    }
+  withQueueName("jobs", async (queue) => {
+    // The worker first: it makes the queue with the dead-letter settings new_task.ts then uses.
     const worker = await start("dead_lettering/dead_letter_worker.ts", ["--queue", queue]);
+    for (const job of ["7", "abc", "3"]) {
+      const sent = await pattern("work_queues/new_task.ts", ["--queue", queue, job]);
+      deepEqual(sent.code, 0);
+      match(
+        sent.stderr,
+        /settings of its own \(x-dead-letter-exchange, x-dead-letter-routing-key\)/,
+      );
+    }
     await settle(500);
     const { code, stdout } = await worker.stop();
     deepEqual(code, 0);

@@ -1,8 +1,15 @@
-import { deepEqual } from "node:assert/strict";
-import { declareQueue } from "../lib/mod.ts";
-import { deleteQueue, depth, numbers, run, uniqueQueue, withChannel } from "./_helpers.ts";
+import { deepEqual, match, ok } from "node:assert/strict";
+import {
+  deleteQueue,
+  depth,
+  numbers,
+  run,
+  runUntil,
+  uniqueQueue,
+  withChannel,
+} from "./_helpers.ts";
 
-Deno.test("producer.ts puts exactly 100 persistent messages, in order, in a durable queue", async () => {
+Deno.test("producer.ts puts exactly 100 persistent messages, in order, in a durable quorum queue", async () => {
   const queue = uniqueQueue("producer");
   try {
     const { code, stdout, stderr } = await run("producer.ts", ["--queue", queue]);
@@ -15,8 +22,8 @@ Deno.test("producer.ts puts exactly 100 persistent messages, in order, in a dura
     deepEqual(await depth(queue), 100);
 
     await withChannel(async (channel) => {
-      // Declaring it again as durable (with its dead-letter queue) succeeds only if it is so.
-      await declareQueue(channel, queue);
+      // The official tutorials' declaration succeeds only if the queue is durable and quorum.
+      await channel.queueDeclare(queue, { durable: true }, { "x-queue-type": "quorum" });
       const bodies: string[] = [];
       for (let i = 0; i < 100; i++) {
         const message = await channel.basicGet(queue, { noAck: false });
@@ -52,5 +59,27 @@ Deno.test("producer.ts --count N sends N, and --count 0 sends none", async (t) =
         await deleteQueue(queue);
       }
     });
+  }
+});
+
+Deno.test("producer.ts on Ctrl+C: takes no new message, confirms those sent, says so, exit 0", async () => {
+  const queue = uniqueQueue("producer-sigint");
+  try {
+    const { child, finished } = await runUntil(
+      "producer.ts",
+      ["--queue", queue, "--count", "1000000"],
+      (lines) => lines.length >= 2000,
+    );
+    child.kill("SIGINT");
+    const { code, stdout, stderr } = await finished;
+    deepEqual([code, stderr], [0, ""]);
+    const sent = [...stdout.matchAll(/^ \[x\] Sent '(\d+)'$/gm)].map((match) => match[1]);
+    ok(sent.length >= 2000 && sent.length < 1_000_000, `${sent.length} sent`);
+    deepEqual(sent, numbers(sent.length));
+    match(stdout, new RegExp(`Stopped: ${sent.length} of 1000000 messages sent and confirmed`));
+    // Every message the broker has was reported, and nothing was reported that it lacks.
+    deepEqual(await depth(queue), sent.length);
+  } finally {
+    await deleteQueue(queue);
   }
 });

@@ -1,5 +1,19 @@
+// Stopping: Ctrl+C and SIGTERM, as a script receives them from a terminal (the whole process
+// group, twice through `deno task`), a second press, and SIGKILL.
+
 import { deepEqual, match, ok } from "node:assert/strict";
-import { depth, drain, numbers, received, runUntil, withQueue } from "./_helpers.ts";
+import { openTerminal } from "./_terminal.ts";
+import {
+  depth,
+  drain,
+  numbers,
+  README_BROKER,
+  received,
+  runCommandUntil,
+  runUntil,
+  signalGroup,
+  withQueue,
+} from "./_helpers.ts";
 
 const STYLES = ["callback", "get", "iterator"];
 
@@ -11,7 +25,22 @@ const consumeUntil = (after: number, queue: string, ...flags: string[]) =>
     (lines) => received(lines.join("\n")).length >= after,
   );
 
-Deno.test("consumer.ts on SIGINT mid-drain: exit 0, processed + left = 100, none lost", async (t) => {
+/**
+ * What a clean stop leaves: every printed message acked once (so not in the queue), every
+ * other message back in the queue, none twice, none lost. Returns what was left, in order.
+ */
+async function assertCleanStop(queue: string, stdout: string, total = 100): Promise<string[]> {
+  const processed = received(stdout);
+  ok(processed.length < total, `all ${total} processed before the stop`);
+  deepEqual(processed, numbers(processed.length), "processed in order");
+  match(stdout, new RegExp(`Done: ${processed.length} messages`));
+  deepEqual(await depth(queue), total - processed.length);
+  const left = (await drain(queue)).map((m) => m.body);
+  deepEqual([...processed, ...left].toSorted(), numbers(total).toSorted());
+  return left;
+}
+
+Deno.test("consumer.ts on SIGINT or SIGTERM mid-drain: exit 0, processed + left = 100, none lost", async (t) => {
   for (const style of STYLES) {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       await t.step(`--style ${style}, ${signal}`, () =>
@@ -21,18 +50,102 @@ Deno.test("consumer.ts on SIGINT mid-drain: exit 0, processed + left = 100, none
           child.kill(signal);
           const { code, stdout, stderr } = await finished;
           deepEqual([code, stderr], [0, ""]);
-          const processed = received(stdout);
-          ok(processed.length >= 20 && processed.length < 100, `${processed.length}`);
-          deepEqual(processed, numbers(processed.length));
-          match(stdout, new RegExp(`Done: ${processed.length} messages`));
-          // Every message printed was acked, everything else is back in the queue in order.
-          deepEqual(await depth(queue), 100 - processed.length);
-          const left = await drain(queue);
-          deepEqual(left.map((m) => m.body), numbers(100).slice(processed.length));
+          await assertCleanStop(queue, stdout);
         }));
     }
   }
 });
+
+Deno.test("consumer.ts stopped on a classic queue: what is left keeps its order", async (t) => {
+  // A quorum queue (the default) puts requeued messages at its back; a classic one at their
+  // old place, so there the rest reads 20, 21, ... again.
+  for (const style of STYLES) {
+    await t.step(`--style ${style}`, () =>
+      withQueue(
+        "sigint-classic",
+        100,
+        async (queue) => {
+          const flags = ["--style", style, "--prefetch", "10", "--work", "0.02"];
+          const { child, finished } = await consumeUntil(
+            20,
+            queue,
+            ...flags,
+            "--queue-type",
+            "classic",
+          );
+          child.kill("SIGINT");
+          const { code, stdout, stderr } = await finished;
+          deepEqual([code, stderr], [0, ""]);
+          const left = await assertCleanStop(queue, stdout);
+          deepEqual(left, numbers(100).slice(100 - left.length));
+        },
+        undefined,
+        { type: "classic" },
+      ));
+  }
+});
+
+Deno.test("one Ctrl+C in a terminal on `deno task consume`: the Done line, exit 0, nothing unacked", async () => {
+  // The README's own command, in a real terminal: the key press reaches deno task and the
+  // script, and deno task forwards it again, so the script gets SIGINT twice.
+  README_BROKER.check();
+  await withQueue("terminal", 300, async (queue) => {
+    await using terminal = await openTerminal(
+      `deno task consume --queue ${queue} --prefetch 10 --work 0.01`,
+    );
+    await terminal.waitFor(/Received '30'/);
+    await terminal.press("C-c");
+    deepEqual(await terminal.exitCode(), 0, await terminal.screen());
+    // The terminal echoes the key press as "^C" in front of whatever is printed next.
+    const screen = (await terminal.screen()).replaceAll("^C", "");
+    match(screen, /Done: \d+ messages/);
+    await assertCleanStop(queue, screen, 300);
+  });
+});
+
+Deno.test("Ctrl+C to the process group of `deno task consume`: one request to stop, exit 0", async (t) => {
+  README_BROKER.check();
+  for (const style of STYLES) {
+    await t.step(`--style ${style}`, () =>
+      withQueue("group", 100, async (queue) => {
+        const { child, finished } = await runCommandUntil(
+          ["deno", "task", "consume", "--queue", queue, "--style", style, "--work", "0.02"],
+          (lines) => received(lines.join("\n")).length >= 10,
+          { ownGroup: true },
+        );
+        signalGroup(child, "SIGINT");
+        const { code, stdout } = await finished;
+        deepEqual(code, 0, stdout);
+        await assertCleanStop(queue, stdout);
+      }));
+  }
+});
+
+Deno.test("consumer.ts: two SIGINTs a few milliseconds apart are one request to stop", () =>
+  withQueue("sigint-burst", 100, async (queue) => {
+    const { child, finished } = await consumeUntil(10, queue, "--work", "0.2");
+    child.kill("SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    child.kill("SIGINT");
+    const { code, stdout } = await finished;
+    deepEqual(code, 0);
+    await assertCleanStop(queue, stdout);
+  }));
+
+Deno.test("consumer.ts: a second SIGINT, a second later, exits at once (130); the held message comes back", () =>
+  withQueue("sigint-twice", 3, async (queue) => {
+    const { child, finished } = await consumeUntil(1, queue, "--work", "30");
+    const started = performance.now();
+    child.kill("SIGINT"); // would wait for the 30 s of work on '0'
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    child.kill("SIGINT");
+    const { code } = await finished;
+    deepEqual(code, 130);
+    ok(performance.now() - started < 5000, "did not wait for the work");
+    const left = await drain(queue);
+    deepEqual(left.map((m) => m.body).toSorted(), numbers(3));
+    deepEqual(left.find((m) => m.body === "0")?.redelivered, true);
+  }));
 
 Deno.test("consumer.ts killed with SIGKILL: its unacked messages come back redelivered", () =>
   withQueue("sigkill", 100, async (queue) => {
@@ -46,24 +159,12 @@ Deno.test("consumer.ts killed with SIGKILL: its unacked messages come back redel
     // Acked are the printed ones, maybe less the last (killed between print and ack).
     const acked = 100 - left.length;
     ok(acked === printed || acked === printed - 1, `printed ${printed}, acked ${acked}`);
-    deepEqual(left.map((m) => m.body), numbers(100).slice(acked));
+    deepEqual(left.map((m) => m.body).toSorted(), numbers(100).slice(acked).toSorted());
     // Those the consumer held (prefetch 10) were delivered before: redelivered now.
     const redelivered = left.filter((m) => m.redelivered).map((m) => m.body);
     ok(redelivered.length >= 1 && redelivered.length <= 10, `${redelivered.length}`);
-    deepEqual(redelivered, numbers(100).slice(acked, acked + redelivered.length));
-  }));
-
-Deno.test("consumer.ts: a second SIGINT exits at once (130); the held message comes back", () =>
-  withQueue("sigint-twice", 3, async (queue) => {
-    const { child, finished } = await consumeUntil(1, queue, "--work", "30");
-    const started = performance.now();
-    child.kill("SIGINT"); // would wait for the 30 s of work on '0'
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    child.kill("SIGINT");
-    const { code } = await finished;
-    deepEqual(code, 130);
-    ok(performance.now() - started < 5000, "did not wait for the work");
-    const left = await drain(queue);
-    deepEqual(left.map((m) => m.body), numbers(3));
-    deepEqual(left[0]?.redelivered, true);
+    deepEqual(
+      redelivered.toSorted(),
+      numbers(100).slice(acked, acked + redelivered.length).toSorted(),
+    );
   }));

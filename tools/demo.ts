@@ -15,14 +15,24 @@ import { withBroker } from "./with_broker.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
-/** Runs a script of this repository with the narrow permissions the README documents. */
+/**
+ * Runs a script of this repository with the narrow permissions the README documents. A Ctrl+C
+ * reaches the script too (same process group): it stops cleanly, and this waits for it, so that
+ * a node started for the demo is still stopped and removed.
+ */
 async function script(url: string, name: string, ...args: string[]): Promise<number> {
   const { host } = new URL(url);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", `--allow-net=${host}`, "--allow-env=AMQP_URL", `${root}${name}`, ...args],
-    env: { AMQP_URL: url },
-  }).spawn();
-  return (await child.status).code;
+  const wait = () => {};
+  Deno.addSignalListener("SIGINT", wait);
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", `--allow-net=${host}`, "--allow-env=AMQP_*", `${root}${name}`, ...args],
+      env: { AMQP_URL: url },
+    }).spawn();
+    return (await child.status).code;
+  } finally {
+    Deno.removeSignalListener("SIGINT", wait);
+  }
 }
 
 try {

@@ -26,6 +26,8 @@ export interface PrivateBrokerOptions {
   config?: string[];
   /** Milliseconds to wait for the node to accept AMQP connections. Default: 60000. */
   timeout?: number;
+  /** The AMQP port. Default: a free one between 20000 and 32000 ({@linkcode freePort}). */
+  port?: number;
 }
 
 /** A running private node. Dispose of it (`await using`) to stop it and delete its folder. */
@@ -36,8 +38,10 @@ export interface PrivateBroker extends AsyncDisposable {
   tlsUrl?: string;
   /** The Erlang node name, e.g. `deno-test-1a2b3c4d@localhost`. */
   node: string;
-  /** The temporary folder that holds its data, logs and config. */
+  /** The temporary folder that holds its data, logs and config (and its Erlang cookie). */
   dir: string;
+  /** The folder of `rabbitmq-server` and `rabbitmqctl` it was started from. */
+  bin: string;
   /** Runs `rabbitmqctl -n NODE ...args` and returns its stdout; throws with stderr on failure. */
   ctl(...args: string[]): Promise<string>;
   /** Stops the node and removes its folder. Safe to call twice. */
@@ -113,7 +117,7 @@ export async function startPrivateBroker(
   }
   const dir = await Deno.makeTempDir({ prefix: "rabbitmq-deno-" });
   const node = `deno-test-${crypto.randomUUID().slice(0, 8)}@localhost`;
-  const port = freePort();
+  const port = options.port ?? freePort();
   const tlsPort = options.tls ? freePort() : undefined;
   const config = [
     `listeners.tcp.default = 127.0.0.1:${port}`,
@@ -201,6 +205,7 @@ export async function startPrivateBroker(
     tlsUrl: tlsPort ? `amqps://guest:guest@localhost:${tlsPort}` : undefined,
     node,
     dir,
+    bin,
     ctl,
     stop,
     [Symbol.asyncDispose]: stop,

@@ -12,8 +12,8 @@
  * @module
  */
 
-import { connect, maskUrl, resolveUrl } from "../lib/mod.ts";
-import { findRabbitmqBin, startPrivateBroker } from "./private_broker.ts";
+import { connect, DEFAULT_URL, maskUrl, resolveUrl } from "../lib/mod.ts";
+import { findRabbitmqBin, type PrivateBroker, startPrivateBroker } from "./private_broker.ts";
 
 /** Where the command's broker came from. */
 export type BrokerSource = "AMQP_URL" | "private node" | "docker compose";
@@ -21,6 +21,15 @@ export type BrokerSource = "AMQP_URL" | "private node" | "docker compose";
 async function answers(url: string): Promise<boolean> {
   try {
     await (await connect({ url, timeout: 3000, name: "with_broker" })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function portIsFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
     return true;
   } catch {
     return false;
@@ -46,7 +55,7 @@ async function compose(...args: string[]): Promise<void> {
  * stops what it started when `fn` settles. `onStart` hears which broker is used.
  */
 export async function withBroker<T>(
-  fn: (url: string) => Promise<T>,
+  fn: (url: string, node?: PrivateBroker) => Promise<T>,
   onStart: (source: BrokerSource, url: string) => void = () => {},
 ): Promise<T> {
   const url = resolveUrl();
@@ -55,9 +64,12 @@ export async function withBroker<T>(
     return await fn(url);
   }
   if (findRabbitmqBin()) {
-    await using broker = await startPrivateBroker();
+    // At the default address when it is free, so that the README's commands, which may reach
+    // only 127.0.0.1:5672, work against it as written.
+    const port = url === DEFAULT_URL && portIsFree(5672) ? 5672 : undefined;
+    await using broker = await startPrivateBroker({ port });
     onStart("private node", broker.url);
-    return await fn(broker.url);
+    return await fn(broker.url, broker);
   }
   if (await dockerAnswers()) {
     await compose("up", "--detach", "--wait");
@@ -81,12 +93,21 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   try {
-    Deno.exitCode = await withBroker(async (url) => {
+    Deno.exitCode = await withBroker(async (url, node) => {
       // Ctrl+C reaches the command too (same process group); wait for it, then clean up.
       const ignore = () => {};
       Deno.addSignalListener("SIGINT", ignore);
       try {
-        const child = new Deno.Command(command, { args, env: { AMQP_URL: url } }).spawn();
+        // The tests reach a private node's rabbitmqctl through these (vhosts of their own).
+        const ctl: Record<string, string> = node
+          ? {
+            RABBITMQ_TEST_NODE: node.node,
+            RABBITMQ_TEST_HOME: node.dir,
+            RABBITMQ_TEST_BIN: node.bin,
+          }
+          : {};
+        const env = { AMQP_URL: url, ...ctl };
+        const child = new Deno.Command(command, { args, env }).spawn();
         return (await child.status).code;
       } finally {
         Deno.removeSignalListener("SIGINT", ignore);

@@ -6,13 +6,14 @@
  * the queue's dead-letter exchange to `jobs.dead`, and the next job goes on. See what was parked
  * with inspect_dead_letters.ts.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/dead_lettering/dead_letter_worker.ts
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/dead_lettering/dead_letter_worker.ts
  *
  * @module
  */
 
-import { basicConsume, deadLetterQueue, declareQueue, onShutdownSignal } from "../../lib/mod.ts";
-import { parseFlags, reconnectLines, reportFailure, serve, showBody } from "../../lib/mod.ts";
+import { BrokerError, declareQueue, forEachMessage, onShutdownSignal } from "../../lib/mod.ts";
+import { parkingQueue, parseFlags, queueNameFlag, reconnectLines } from "../../lib/mod.ts";
+import { reportFailure, serve, showBody } from "../../lib/mod.ts";
 
 const USAGE = `Usage: dead_letter_worker.ts [--queue NAME] [--url URL]
 
@@ -30,17 +31,27 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    const parking = deadLetterQueue(flags.queue);
+    const queue = queueNameFlag("queue", flags.queue);
+    const parking = parkingQueue(queue) ?? `${queue}.parked`;
 
     using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
     const { signal } = shutdown;
     await serve(async (channel) => {
       // The queue's x-dead-letter-exchange ("", the default) and x-dead-letter-routing-key
-      // (NAME.dead) are what turn a rejection into parking.
-      await declareQueue(channel, flags.queue);
+      // (NAME.dead) are what turn a rejection into parking, so this queue must have them.
+      await declareQueue(channel, parking);
+      const declared = await declareQueue(channel, queue, {
+        arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": parking },
+      });
+      if (declared.arguments?.["x-dead-letter-routing-key"] !== parking) {
+        throw new BrokerError(
+          `Queue '${queue}' already exists without the dead-letter settings this pattern needs.` +
+            ` Delete it ("rabbitmqctl delete_queue ${queue}") or use another --queue`,
+        );
+      }
       await channel.basicQos(1, 0, false);
-      console.log(` [*] Waiting for jobs in '${flags.queue}'. To exit press CTRL+C`);
-      await basicConsume(channel, flags.queue, async (message) => {
+      console.log(` [*] Waiting for jobs in '${queue}'. To exit press CTRL+C`);
+      await forEachMessage(channel, queue, async (message) => {
         const job = message.bodyString()?.trim() ?? "";
         if (!/^-?\d+(\.\d+)?$/.test(job)) {
           await message.reject(false); // requeue=false: dead-lettered, not redelivered

@@ -2,16 +2,17 @@
  * # Dead-lettering: look at the parked messages
  *
  * Lists the messages parked in `jobs.dead` with why and from where each was dead-lettered (the
- * broker's `x-death` header), then puts them all back where they were, in order, so looking
- * changes nothing. `--ack` removes them instead, once you have dealt with them.
+ * broker's `x-death` header, or the `x-parked-*` headers of a message that consumer.ts or
+ * worker.ts parked), then puts them all back where they were, in order, so looking changes
+ * nothing. `--ack` removes them instead, once you have dealt with them.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/dead_lettering/inspect_dead_letters.ts
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/dead_lettering/inspect_dead_letters.ts
  *
  * @module
  */
 
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
-import { BrokerError, deadLetterQueue, parseFlags, reportFailure } from "../../lib/mod.ts";
+import { BrokerError, parkingQueue, parseFlags, reportFailure } from "../../lib/mod.ts";
 import { showBody, withChannel } from "../../lib/mod.ts";
 
 const USAGE = `Usage: inspect_dead_letters.ts [--queue NAME] [--url URL] [--ack]
@@ -38,7 +39,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    const parking = deadLetterQueue(flags.queue) ?? flags.queue;
+    const parking = parkingQueue(flags.queue) ?? flags.queue;
 
     await withChannel(async (channel) => {
       await channel.queueDeclare(parking, { passive: true }).catch((error) => {
@@ -53,11 +54,16 @@ export async function main(args: string[]): Promise<number> {
       const held: AMQPMessage[] = [];
       for (let m; (m = await channel.basicGet(parking, { noAck: false }));) held.push(m);
       for (const message of held) {
-        const death = (message.properties.headers?.["x-death"] as Death[] | undefined)?.[0];
-        console.log(
-          ` [x] ${showBody(message.body)}: ${death?.reason ?? "?"} in '${death?.queue ?? "?"}'` +
-            ` ${death?.count ?? "?"} time(s), ${death?.time?.toISOString() ?? ""}`,
-        ); // [x] 'abc': rejected in 'jobs' 1 time(s), 2026-11-27T01:20:00.000Z
+        const headers = message.properties.headers ?? {};
+        const death = (headers["x-death"] as Death[] | undefined)?.[0];
+        const why = death
+          ? `${death.reason ?? "?"} in '${death.queue ?? "?"}' ${death.count ?? "?"} time(s), ` +
+            (death.time?.toISOString() ?? "")
+          : `parked from '${headers["x-parked-from"] ?? "?"}': ${
+            headers["x-parked-reason"] ?? "?"
+          }`;
+        console.log(` [x] ${showBody(message.body)}: ${why}`);
+        // [x] 'abc': rejected in 'jobs' 1 time(s), 2026-11-27T01:20:00.000Z
       }
       const last = held.at(-1);
       if (last) {

@@ -4,7 +4,7 @@
  * Publishes to the fanout exchange `logs`, which copies the message to every queue bound to it:
  * each running receive_logs.ts gets it. With no receiver, the message goes nowhere.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/publish_subscribe/emit_log.ts "info: Hello"
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/publish_subscribe/emit_log.ts "info: Hello"
  *
  * @module
  */

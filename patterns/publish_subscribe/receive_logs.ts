@@ -4,15 +4,15 @@
  * Binds a fresh, exclusive, server-named queue to the fanout exchange `logs`, so this receiver
  * gets a copy of every message emitted from now on; the queue disappears when it stops.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/publish_subscribe/receive_logs.ts
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/publish_subscribe/receive_logs.ts
  *
  * @module
  */
 
 import {
-  basicConsume,
   bindExclusiveQueue,
   declareExchange,
+  forEachMessage,
   onShutdownSignal,
 } from "../../lib/mod.ts";
 import { parseFlags, reconnectLines, reportFailure, serve, showBody } from "../../lib/mod.ts";
@@ -40,7 +40,7 @@ export async function main(args: string[]): Promise<number> {
       const queue = await bindExclusiveQueue(channel, flags.exchange, [""]);
       console.log(" [*] Waiting for logs. To exit press CTRL+C");
       // Logs are disposable: auto-ack, as in the tutorial.
-      await basicConsume(channel, queue, (message) => {
+      await forEachMessage(channel, queue, (message) => {
         console.log(` [x] ${showBody(message.body)}`); // [x] 'info: Hello World!'
       }, { noAck: true, signal });
     }, { url: flags.url, name: "receive_logs.ts", signal, ...reconnectLines(console.error) });

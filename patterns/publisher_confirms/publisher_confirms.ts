@@ -6,7 +6,7 @@
  * handled as they arrive. A publish the broker refuses (basic.nack, e.g. a full queue with
  * `--max-length` and reject-publish) is reported per message, never dropped silently.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/publisher_confirms/publisher_confirms.ts
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/publisher_confirms/publisher_confirms.ts
  *
  * @module
  */

@@ -4,7 +4,7 @@
  * Publishes to the direct exchange `direct_logs` with the severity as routing key: only queues
  * bound with exactly that key receive it.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/routing/emit_log_direct.ts error "Disk full"
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/routing/emit_log_direct.ts error "Disk full"
  *
  * @module
  */

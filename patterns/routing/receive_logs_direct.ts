@@ -4,15 +4,15 @@
  * Binds a fresh exclusive queue to the direct exchange `direct_logs` once per severity given, so
  * it receives exactly the messages whose routing key is one of them.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/routing/receive_logs_direct.ts warning error
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/routing/receive_logs_direct.ts warning error
  *
  * @module
  */
 
 import {
-  basicConsume,
   bindExclusiveQueue,
   declareExchange,
+  forEachMessage,
   onShutdownSignal,
 } from "../../lib/mod.ts";
 import { parseCommandLine, reconnectLines, reportFailure, serve, showBody } from "../../lib/mod.ts";
@@ -43,7 +43,7 @@ export async function main(args: string[]): Promise<number> {
       await declareExchange(channel, flags.exchange, "direct");
       const queue = await bindExclusiveQueue(channel, flags.exchange, severities);
       console.log(" [*] Waiting for logs. To exit press CTRL+C");
-      await basicConsume(channel, queue, (message) => {
+      await forEachMessage(channel, queue, (message) => {
         console.log(` [x] ${message.routingKey}:${showBody(message.body)}`); // [x] error:'Disk full'
       }, { noAck: true, signal });
     }, {

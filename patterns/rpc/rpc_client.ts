@@ -5,7 +5,7 @@
  * RabbitMQ's direct reply-to address, then matches each answer to its request by that id. All
  * requests are in flight at once; if an answer does not come in time, it fails with one line.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/rpc/rpc_client.ts 30
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/rpc/rpc_client.ts 30
  *
  * @module
  */

@@ -5,17 +5,19 @@
  * the request's `replyTo` address with the request's `correlationId`, so the caller can match
  * it. Run several servers to share the load.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/rpc/rpc_server.ts
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/rpc/rpc_server.ts
  *
  * @module
  */
 
-import { basicConsume, bodyText, onShutdownSignal, parseFlags } from "../../lib/mod.ts";
+import { bodyText, declareQueue, forEachMessage, onShutdownSignal } from "../../lib/mod.ts";
+import { parseFlags, queueNameFlag, queueTypeFlags } from "../../lib/mod.ts";
 import { reconnectLines, reportFailure, serve } from "../../lib/mod.ts";
 
-const USAGE = `Usage: rpc_server.ts [--queue NAME] [--url URL]
+const USAGE = `Usage: rpc_server.ts [--queue NAME] [--queue-type T] [--url URL]
 
-Answers fib(n) requests from a queue until Ctrl+C.`;
+Answers fib(n) requests from a queue (created as --queue-type, default quorum, if it does not
+exist) until Ctrl+C.`;
 
 /** fib(n), exactly, for 0 <= n <= 10000. */
 export function fib(n: number): bigint {
@@ -28,6 +30,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     const flags = parseFlags(args, {
       queue: { type: "string", default: "rpc_queue" },
+      "queue-type": { type: "string", default: "quorum" },
       url: { type: "string" },
       help: { type: "boolean", default: false },
     });
@@ -36,17 +39,18 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
 
+    const queue = queueNameFlag("queue", flags.queue);
+    const declare = queueTypeFlags(flags["queue-type"], false);
+
     using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
     const { signal } = shutdown;
     await serve(async (channel) => {
-      await channel.queueDeclare(flags.queue, {
-        durable: false,
-        exclusive: false,
-        autoDelete: false,
-      });
+      // Shared with other servers, ours or the official tutorials': used as it is if it exists.
+      const { note } = await declareQueue(channel, queue, declare);
+      if (note) console.error(` [!] ${note}`);
       await channel.basicQos(1, 0, false); // spread requests over the running servers
       console.log(" [x] Awaiting RPC requests");
-      await basicConsume(channel, flags.queue, async (request) => {
+      await forEachMessage(channel, queue, async (request) => {
         const { replyTo, correlationId } = request.properties;
         let text = "";
         try {

@@ -4,7 +4,7 @@
  * Publishes to the topic exchange `topic_logs` with a key such as `kern.critical`: queues bound
  * with a matching pattern (`*` is one word, `#` is zero or more) receive it.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/topics/emit_log_topic.ts kern.critical "A critical kernel error"
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/topics/emit_log_topic.ts kern.critical "A critical kernel error"
  *
  * @module
  */

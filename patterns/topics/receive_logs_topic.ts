@@ -4,15 +4,15 @@
  * Binds a fresh exclusive queue to the topic exchange `topic_logs` once per pattern given:
  * `*` matches one word and `#` zero or more, so `kern.*`, `*.critical` and `#` (everything) work.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/topics/receive_logs_topic.ts "kern.*" "*.critical"
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/topics/receive_logs_topic.ts "kern.*" "*.critical"
  *
  * @module
  */
 
 import {
-  basicConsume,
   bindExclusiveQueue,
   declareExchange,
+  forEachMessage,
   onShutdownSignal,
 } from "../../lib/mod.ts";
 import { parseCommandLine, reconnectLines, reportFailure, serve, showBody } from "../../lib/mod.ts";
@@ -43,7 +43,7 @@ export async function main(args: string[]): Promise<number> {
       await declareExchange(channel, flags.exchange, "topic");
       const queue = await bindExclusiveQueue(channel, flags.exchange, patterns);
       console.log(" [*] Waiting for logs. To exit press CTRL+C");
-      await basicConsume(channel, queue, (message) => {
+      await forEachMessage(channel, queue, (message) => {
         console.log(` [x] ${message.routingKey}:${showBody(message.body)}`); // [x] kern.critical:'...'
       }, { noAck: true, signal });
     }, { url: flags.url, name: "receive_logs_topic.ts", signal, ...reconnectLines(console.error) });

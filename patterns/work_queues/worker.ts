@@ -5,22 +5,25 @@
  * broker hands tasks to whichever worker is free: fair dispatch), sleeps a second per dot, and
  * acks only when the work is done, so a crashed worker's task goes to another. Run several.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL patterns/work_queues/worker.ts
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/work_queues/worker.ts
  *
  * @module
  */
 
-import { basicConsume, bodyText, declareQueue, onShutdownSignal } from "../../lib/mod.ts";
-import { parseFlags, reconnectLines, reportFailure, secondsFlag, serve } from "../../lib/mod.ts";
+import { bodyText, declareQueue, forEachMessage, onShutdownSignal } from "../../lib/mod.ts";
+import { parkMessage, parseFlags, queueNameFlag, queueTypeFlags } from "../../lib/mod.ts";
+import { reconnectLines, reportFailure, secondsFlag, serve } from "../../lib/mod.ts";
 
-const USAGE = `Usage: worker.ts [--queue NAME] [--url URL] [--dot SECONDS]
+const USAGE = `Usage: worker.ts [--queue NAME] [--queue-type T] [--url URL] [--dot SECONDS]
 
-Processes tasks from a durable work queue, one at a time; Ctrl+C stops after the current task.`;
+Processes tasks from a work queue (created as --queue-type, default quorum, if it does not
+exist), one at a time; Ctrl+C stops after the current task.`;
 
 export async function main(args: string[]): Promise<number> {
   try {
     const flags = parseFlags(args, {
       queue: { type: "string", default: "task_queue" },
+      "queue-type": { type: "string", default: "quorum" },
       url: { type: "string" },
       dot: { type: "string", default: "1" }, // seconds of work per "."
       help: { type: "boolean", default: false },
@@ -30,21 +33,27 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     const perDot = secondsFlag("dot", flags.dot);
+    const queue = queueNameFlag("queue", flags.queue);
+    const declare = queueTypeFlags(flags["queue-type"], false);
 
     using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
     const { signal } = shutdown;
     await serve(async (channel) => {
-      await declareQueue(channel, flags.queue);
+      // Shared with new_task.ts and the official tutorials' worker.py: used as it is if it exists.
+      const { note } = await declareQueue(channel, queue, declare);
+      if (note) console.error(` [!] ${note}`);
       // Prefetch 1: no new task until this one is acked.
       await channel.basicQos(1, 0, false);
       console.log(" [*] Waiting for messages. To exit press CTRL+C");
-      await basicConsume(channel, flags.queue, async (message) => {
+      await forEachMessage(channel, queue, async (message) => {
         let task: string;
         try {
           task = bodyText(message.body);
         } catch (error) {
-          await message.reject(false); // unreadable: parked in QUEUE.dead, not retried forever
-          return console.error(` [!] ${(error as Error).message}: rejected`);
+          // Unreadable: parked in QUEUE.dead, not retried forever.
+          const reason = (error as Error).message;
+          await parkMessage(message, { from: queue, queue: `${queue}.dead`, reason, declare });
+          return console.error(` [!] ${reason}: parked in '${queue}.dead'`);
         }
         console.log(` [x] Received '${task}'`);
         const dots = task.split(".").length - 1;

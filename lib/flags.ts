@@ -1,0 +1,221 @@
+/**
+ * Command-line flags, parsed strictly: an unknown flag, a missing value or a value of the wrong
+ * shape is a {@linkcode UsageError} (exit code 2) that names the flag and what it expects.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { UsageError } from "./errors.ts";
+import type { DeclareQueueOptions, QueueType } from "./queue.ts";
+
+/**
+ * Parses `args` strictly with `node:util`'s `parseArgs`: unknown flags, missing values and
+ * stray arguments become a {@linkcode UsageError}. A value that starts with a dash
+ * (`--count -5`) is taken as the flag's value, so that it is judged by what the flag expects
+ * rather than called ambiguous.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual, throws } from "node:assert/strict";
+ * import { parseFlags, UsageError } from "./mod.ts";
+ *
+ * const flags = parseFlags(["--queue", "jobs"], { queue: { type: "string", default: "hello" } });
+ * deepEqual(flags.queue, "jobs");
+ * throws(() => parseFlags(["--nope"], {}), UsageError);
+ * ```
+ */
+export function parseFlags<T extends ParseArgsOptionsConfig>(
+  args: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ options: T; strict: true }>>["values"] {
+  const { flags, positionals } = parseCommandLine(args, options);
+  if (positionals.length > 0) {
+    throw new UsageError(`Unexpected argument "${positionals[0]}": this command takes only flags`);
+  }
+  return flags;
+}
+
+/**
+ * Like {@linkcode parseFlags}, for commands that also take arguments: returns the flags and the
+ * positional arguments (`emit_log_direct.ts error "Disk full"`).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { parseCommandLine } from "./mod.ts";
+ *
+ * const { flags, positionals } = parseCommandLine(["--url", "amqp://x", "error", "Disk full"], {
+ *   url: { type: "string" },
+ * });
+ * deepEqual([flags.url, positionals], ["amqp://x", ["error", "Disk full"]]);
+ * ```
+ */
+export function parseCommandLine<T extends ParseArgsOptionsConfig>(
+  args: string[],
+  options: T,
+): {
+  flags: ReturnType<typeof parseArgs<{ options: T; strict: true }>>["values"];
+  positionals: string[];
+} {
+  try {
+    const { values, positionals } = parseArgs({
+      args: joinDashValues(args, options),
+      options,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { flags: values, positionals };
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const text = error instanceof Error ? error.message : String(error);
+    throw new UsageError(text.split(". ")[0]!.replace(/^Unknown option/, "Unknown flag"));
+  }
+}
+
+/**
+ * `--count -5` becomes `--count=-5` so that the value reaches its check; `--queue --url x`
+ * (a forgotten value) is named as such.
+ */
+function joinDashValues(args: string[], options: ParseArgsOptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const name = arg.match(/^--([^=]+)$/)?.[1];
+    const next = args[i + 1];
+    if (arg === "--") return [...out, ...args.slice(i)];
+    if (name && options[name]?.type === "string" && next?.startsWith("-") && next !== "-") {
+      const flag = next.match(/^--?([^=]+)/)?.[1];
+      const known = flag !== undefined &&
+        Object.entries(options).some(([long, o]) => long === flag || o.short === flag);
+      if (known) throw new UsageError(`Missing the value of --${name} (found ${next} instead)`);
+      out.push(`${arg}=${next}`);
+      i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+/**
+ * Reads a flag's value as a whole number of at least `min` (default 1).
+ *
+ * @example
+ * ```ts
+ * import { deepEqual, throws } from "node:assert/strict";
+ * import { integerFlag, UsageError } from "./mod.ts";
+ *
+ * deepEqual(integerFlag("count", "100"), 100);
+ * throws(() => integerFlag("count", "abc"), UsageError);
+ * deepEqual(integerFlag("max", undefined), undefined);
+ * ```
+ */
+export function integerFlag(name: string, value: string, min?: number): number;
+/** Reads an optional flag: `undefined` stays `undefined`. */
+export function integerFlag(
+  name: string,
+  value: string | undefined,
+  min?: number,
+): number | undefined;
+export function integerFlag(
+  name: string,
+  value: string | undefined,
+  min = 1,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(number) || number < min) {
+    const expected = min === 0 ? "a whole number, 0 or more" : `a whole number, ${min} or more`;
+    throw new UsageError(`Cannot parse --${name} "${value}": expected ${expected}`);
+  }
+  return number;
+}
+
+/**
+ * Reads a flag's value as a number of seconds greater than 0, returned in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { secondsFlag } from "./flags.ts";
+ *
+ * deepEqual(secondsFlag("idle", "1.5"), 1500);
+ * ```
+ */
+export function secondsFlag(name: string, value: string): number;
+/** Reads an optional flag: `undefined` stays `undefined`. */
+export function secondsFlag(name: string, value: string | undefined): number | undefined;
+export function secondsFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`Cannot parse --${name} "${value}": expected a number of seconds above 0`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+/**
+ * Checks a queue name given with `--queue`: the broker takes at most 255 bytes (UTF-8) and
+ * reserves names that start with `amq.` for itself, and an empty name would ask it to make one up.
+ * Returns the name.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual, throws } from "node:assert/strict";
+ * import { queueNameFlag } from "./flags.ts";
+ *
+ * deepEqual(queueNameFlag("queue", "hello"), "hello");
+ * throws(() => queueNameFlag("queue", "amq.foo"), /reserved/);
+ * throws(() => queueNameFlag("queue", "q".repeat(256)), /at most 255 bytes/);
+ * ```
+ */
+export function queueNameFlag(name: string, value: string): string {
+  const bytes = new TextEncoder().encode(value).length;
+  const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+  if (bytes === 0) throw new UsageError(`Cannot use --${name} "": expected a queue name`);
+  if (bytes > 255) {
+    throw new UsageError(
+      `Cannot use --${name} "${shown}" (${bytes} bytes): a queue name is at most 255 bytes`,
+    );
+  }
+  if (value.startsWith("amq.")) {
+    throw new UsageError(
+      `Cannot use --${name} "${shown}": names starting with "amq." are reserved by the broker`,
+    );
+  }
+  return value;
+}
+
+const QUEUE_TYPES: readonly QueueType[] = ["classic", "quorum", "stream"];
+
+/**
+ * Reads `--queue-type` and `--transient` into the options {@linkcode declareQueue} takes:
+ * the type a script creates a queue with when it does not exist yet. `--transient` is the
+ * article's `queue_declare(queue="hello")`, a classic queue that does not survive a restart,
+ * so it goes with `classic` only.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual, throws } from "node:assert/strict";
+ * import { queueTypeFlags } from "./flags.ts";
+ *
+ * deepEqual(queueTypeFlags("quorum", false), { type: "quorum", durable: true });
+ * deepEqual(queueTypeFlags("classic", true), { type: "classic", durable: false });
+ * throws(() => queueTypeFlags("quorum", true), /--transient/);
+ * ```
+ */
+export function queueTypeFlags(type: string, transient: boolean): DeclareQueueOptions {
+  if (!(QUEUE_TYPES as string[]).includes(type)) {
+    throw new UsageError(
+      `Cannot use --queue-type "${type}": expected ${QUEUE_TYPES.join(", ")}`,
+    );
+  }
+  if (transient && type !== "classic") {
+    throw new UsageError(
+      `Cannot use --transient with --queue-type ${type}: ${type} queues are always durable` +
+        ` (add --queue-type classic)`,
+    );
+  }
+  return { type: type as QueueType, durable: !transient };
+}
