@@ -5,6 +5,12 @@
 // delayed ACK. Its abstract AMQPBaseClient holds the whole protocol and only asks a subclass to
 // connect, send bytes and close; this file answers those three with `Deno.connect` /
 // `Deno.connectTls` and TCP_NODELAY from the first byte.
+//
+// It also checks what the peer sends before the client parses it, because the client trusts
+// it: every frame's size against frame_max (so a lying peer cannot make it buffer gigabytes),
+// the frame-end octet, the frame type, the order of a message's method, header and body frames,
+// and the first bytes of the connection (an HTTP or TLS server, another AMQP version). A
+// violation closes the connection with AMQP's reply code and one clear error.
 
 import { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
@@ -13,7 +19,38 @@ import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
 
 const PROTOCOL_HEADER = new Uint8Array([65, 77, 81, 80, 0, 0, 9, 1]); // "AMQP" 0-9-1
 const FRAME_OVERHEAD = 8; // type (1) + channel (2) + size (4) + frame end (1)
-const OUTBOX_LIMIT = 1024 * 1024; // queued bytes past which a send waits for the socket
+const FRAME_END = 0xce;
+const READ_BUFFER = 256 * 1024;
+const OUTBOX_WAIT = 1024 * 1024; // queued bytes past which a send waits for the socket
+const OUTBOX_MAX = 64 * 1024 * 1024; // queued bytes past which the peer is taken as not reading
+const HEARTBEAT_FRAME = new Uint8Array([8, 0, 0, 0, 0, 0, 0, FRAME_END]);
+const enum Frame {
+  Method = 1,
+  Header = 2,
+  Body = 3,
+  Heartbeat = 8,
+}
+
+/**
+ * What a logger needs: the client library's `Logger`, which `console` satisfies.
+ *
+ * @example
+ * ```ts
+ * import type { Logger } from "./mod.ts";
+ *
+ * const logger: Logger = console;
+ * ```
+ */
+export interface Logger {
+  /** Detail nobody needs unless debugging. */
+  debug(...args: unknown[]): void;
+  /** A connect, or a close asked for. */
+  info(...args: unknown[]): void;
+  /** A failed connect, a reconnect. */
+  warn(...args: unknown[]): void;
+  /** A connection lost, a reconnect given up. */
+  error(...args: unknown[]): void;
+}
 
 /** What the transport needs besides the credentials and vhost. */
 export interface DenoClientOptions {
@@ -26,12 +63,28 @@ export interface DenoClientOptions {
   name?: string | undefined;
   /** Heartbeat interval in seconds proposed to the broker; 0 turns heartbeats off. */
   heartbeat: number;
+  /** Largest frame, in bytes, proposed to the broker (at least 8192). */
   frameMax: number;
+  /** Most channels proposed to the broker; 0 takes the broker's limit. Default: 0. */
+  channelMax?: number;
+  /** Largest message body accepted from the broker, in bytes. Default: 128 MiB. */
+  maxBodySize?: number;
+  /** Hears connects, disconnects and failures (the library's `logger`). Default: none. */
+  logger?: Logger | undefined;
 }
 
-/** AMQPBaseClient on Deno.Conn: TCP_NODELAY, coalesced writes, heartbeat timeout. */
+/** A peer that broke the protocol: AMQP's reply code and what it did. */
+class ProtocolError extends Error {
+  constructor(readonly code: 501 | 505, what: string) {
+    const name = code === 501 ? "FRAME_ERROR" : "UNEXPECTED_FRAME";
+    super(`The broker broke the AMQP protocol (${code} ${name}): ${what}`);
+  }
+}
+
+/** AMQPBaseClient on Deno.Conn: TCP_NODELAY, coalesced writes, a peer that is checked. */
 export class DenoAMQPClient extends AMQPBaseClient {
   readonly #options: DenoClientOptions;
+  readonly #maxBodySize: number;
   #conn: Deno.Conn | Deno.TlsConn | undefined;
   // Bytes waiting for the socket, copied in once; a write sends `#outbox[0, #queued)` while new
   // sends fill the other buffer (`#spare`), then the two trade places.
@@ -41,7 +94,13 @@ export class DenoAMQPClient extends AMQPBaseClient {
   #flushed: (() => void)[] = [];
   #writing = false;
   #lastRead = 0;
+  #lastWrite = 0;
+  #writeStarted = 0; // when the write in progress began; 0 when none is
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  // Per channel, what the next content frame must be: "header" after basic.deliver, get-ok or
+  // return, then the body bytes still due; absent when no message is in progress.
+  #content: ("header" | number)[] = [];
+  #failure: Error | undefined;
 
   constructor(
     vhost: string,
@@ -58,15 +117,18 @@ export class DenoAMQPClient extends AMQPBaseClient {
       platform,
       options.frameMax,
       options.heartbeat,
-      0,
-      null,
+      options.channelMax ?? 0,
+      options.logger,
     );
     this.#options = options;
+    this.#maxBodySize = options.maxBodySize ?? 128 * 1024 * 1024;
   }
 
   /** Opens the socket and runs the AMQP handshake; `signal` aborts both. */
   override connect(signal?: AbortSignal): Promise<AMQPBaseClient> {
     this.channels = [new AMQPChannel(this, 0)];
+    this.#content = [];
+    this.#failure = undefined;
     return new Promise((resolve, reject) => {
       // The signal covers the whole handshake, until connection.open-ok settles the promise.
       const onAbort = () => {
@@ -75,12 +137,41 @@ export class DenoAMQPClient extends AMQPBaseClient {
       };
       const settled = () => signal?.removeEventListener("abort", onAbort);
       this.connectPromise = [
-        (client) => (settled(), resolve(client)),
+        (client) => {
+          settled();
+          this.logger?.info(`amqp: connected to ${this.#address()}`);
+          resolve(client);
+        },
         (error) => (settled(), reject(error)),
       ];
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#open(signal).catch((error: Error) => this.#fail(error));
     });
+  }
+
+  /** Why the connection ended, when it ended other than by `close()`. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /** A channel; past `channelMax`, an error that says how many the connection allows. */
+  override channel(id?: number): Promise<AMQPChannel> {
+    return super.channel(id).catch((error: Error) => {
+      if (!/Max number of channels reached/.test(error.message)) throw error;
+      throw new AMQPError(
+        `Cannot open another channel: this connection allows ${this.channelMax} (channelMax)`,
+        this,
+      );
+    });
+  }
+
+  override close(reason?: string, code?: number): Promise<void> {
+    if (!this.closed) this.logger?.info(`amqp: closing the connection to ${this.#address()}`);
+    return super.close(reason, code);
+  }
+
+  #address(): string {
+    return `${this.#options.hostname}:${this.#options.port}`;
   }
 
   async #open(signal?: AbortSignal): Promise<void> {
@@ -94,7 +185,7 @@ export class DenoAMQPClient extends AMQPBaseClient {
     }
     if (!tls) (conn as Deno.TcpConn).setNoDelay(true);
     this.#conn = conn;
-    this.#lastRead = Date.now();
+    this.#lastRead = this.#lastWrite = Date.now();
     this.#readLoop(conn);
     await this.send(PROTOCOL_HEADER);
   }
@@ -102,15 +193,24 @@ export class DenoAMQPClient extends AMQPBaseClient {
   /** Fails a pending connect, or reports a lost connection to channels and callbacks. */
   #fail(error: Error): void {
     const wasOpen = !this.closed;
+    this.#failure ??= error;
     this.#release();
     this.closed = true;
+    if (this.closePromise) {
+      // A close() in progress: the connection is closed now, which is what it asked for.
+      const [resolve] = this.closePromise;
+      delete this.closePromise;
+      resolve();
+    }
     if (this.connectPromise) {
       const [, reject] = this.connectPromise;
       delete this.connectPromise;
+      this.logger?.warn(`amqp: cannot connect to ${this.#address()}: ${error.message}`);
       reject(error);
       return;
     }
     if (!wasOpen) return;
+    this.logger?.error(`amqp: connection to ${this.#address()} lost: ${error.message}`);
     const amqpError = error instanceof AMQPError ? error : new AMQPError(error.message, this);
     this.channels.forEach((channel) => channel?.setClosed(amqpError));
     this.channels = [new AMQPChannel(this, 0)];
@@ -118,45 +218,204 @@ export class DenoAMQPClient extends AMQPBaseClient {
     this.ondisconnect?.(amqpError);
   }
 
+  /** Tells the peer why (connection.close with the reply code), then drops the connection. */
+  async #breakOff(error: ProtocolError): Promise<void> {
+    const conn = this.#conn;
+    if (conn) {
+      const reason = new TextEncoder().encode(error.message.slice(0, 255));
+      const frame = new Uint8Array(FRAME_OVERHEAD + 4 + 2 + 1 + reason.length + 4);
+      const view = new DataView(frame.buffer);
+      view.setUint8(0, Frame.Method);
+      view.setUint32(3, frame.length - FRAME_OVERHEAD);
+      view.setUint32(7, (10 << 16) | 50); // connection.close
+      view.setUint16(11, error.code);
+      view.setUint8(13, reason.length);
+      frame.set(reason, 14);
+      frame[frame.length - 1] = FRAME_END;
+      // Best effort, and not for long: the peer is not to be trusted.
+      const timeout = new Promise((resolve) => Deno.unrefTimer(setTimeout(resolve, 1000)));
+      await Promise.race([writeAll(conn, frame).catch(() => {}), timeout]);
+    }
+    this.#fail(new AMQPError(error.message, this));
+  }
+
   async #readLoop(conn: Deno.Conn): Promise<void> {
-    // Room for many frames per read: fewer reads, fewer parses.
-    let buffer = new Uint8Array(Math.max(this.#options.frameMax * 2, 256 * 1024));
+    // Room for many frames per read: fewer reads, fewer parses. It grows only to hold one frame
+    // of frame_max, which every frame's size is checked against before it is awaited.
+    let buffer = new Uint8Array(Math.max(this.#options.frameMax * 2, READ_BUFFER));
     let filled = 0;
+    let greeted = false;
     try {
       while (true) {
-        if (filled === buffer.length) {
-          const larger = new Uint8Array(buffer.length * 2);
-          larger.set(buffer);
-          buffer = larger;
-        }
         const read = await conn.read(buffer.subarray(filled));
-        if (read === null) throw new AMQPError("Connection closed by the broker", this);
+        if (read === null) {
+          throw new AMQPError(
+            greeted || filled === 0
+              ? "Connection closed by the broker"
+              : `Connection closed by the server after ${describeGreeting(buffer, filled)}`,
+            this,
+          );
+        }
         this.#lastRead = Date.now();
         filled += read;
-        const complete = completeFrames(buffer, filled);
-        if (complete === 0) continue;
-        // parseFrames copies bodies out of the view, so the buffer can be reused afterwards.
-        this.parseFrames(new AMQPView(buffer.buffer, 0, complete));
+        if (!greeted) {
+          const verdict = greeting(buffer, filled, this.#options.frameMax);
+          if (verdict === "wait") continue;
+          if (verdict !== "ok") throw new AMQPError(verdict, this);
+          greeted = true;
+        }
+        const complete = this.#parse(buffer, filled, conn);
+        if (this.#conn !== conn) return; // closed meanwhile, by the peer or by a callback
         buffer.copyWithin(0, complete, filled);
         filled -= complete;
+        if (filled >= 7) {
+          const needed = new DataView(buffer.buffer).getUint32(3) + FRAME_OVERHEAD;
+          if (needed > buffer.length) {
+            const larger = new Uint8Array(needed);
+            larger.set(buffer.subarray(0, filled));
+            buffer = larger;
+          }
+        }
         if (this.heartbeat > 0 && this.#heartbeatTimer === undefined && !this.closed) {
-          this.#startHeartbeatWatch();
+          this.#startHeartbeats();
         }
       }
     } catch (error) {
       if (this.#conn !== conn) return; // closed on purpose
+      if (error instanceof ProtocolError) return await this.#breakOff(error);
       this.#fail(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  /** The broker sends a heartbeat every `heartbeat` seconds; two missed ones mean it is gone. */
-  #startHeartbeatWatch(): void {
-    const limit = this.heartbeat * 2 * 1000;
-    const timer = setInterval(() => {
-      if (Date.now() - this.#lastRead > limit) {
-        this.#fail(new AMQPError(`Heartbeat timeout: no data for ${limit / 1000} s`, this));
+  /**
+   * Checks and hands to the client every whole frame in `buffer[0, filled)`; returns where the
+   * whole frames end. Most frames are parsed where they lie, in runs; two kinds are not:
+   * heartbeats, which this transport answers on its own clock rather than one for one (a peer
+   * flooding heartbeats would otherwise be flooded back), and content headers that carry a
+   * headers table, which are parsed from a copy because the client returns a byte-array header
+   * value as a view into what it parsed, and this buffer is reused by the next read.
+   */
+  #parse(buffer: Uint8Array, filled: number, conn: Deno.Conn): number {
+    const view = new DataView(buffer.buffer, buffer.byteOffset, filled);
+    const limit = this.#options.frameMax;
+    let offset = 0;
+    let run = 0; // start of the frames not yet parsed
+    const parseRun = (end: number) => {
+      if (end > run && this.#conn === conn) {
+        this.parseFrames(new AMQPView(buffer.buffer, buffer.byteOffset + run, end - run));
       }
-    }, 1000);
+      run = end;
+    };
+    try {
+      while (offset + 7 <= filled) {
+        const type = buffer[offset]!;
+        const channel = view.getUint16(offset + 1);
+        const size = view.getUint32(offset + 3);
+        if (type < Frame.Method || (type > Frame.Body && type !== Frame.Heartbeat)) {
+          throw new ProtocolError(501, `a frame of unknown type ${type}`);
+        }
+        if (size + FRAME_OVERHEAD > limit) {
+          throw new ProtocolError(
+            501,
+            `a frame of ${size + FRAME_OVERHEAD} bytes, over the frame_max of ${limit}`,
+          );
+        }
+        const end = offset + size + FRAME_OVERHEAD;
+        if (end > filled) break;
+        if (buffer[end - 1] !== FRAME_END) {
+          const found = buffer[end - 1]!.toString(16).padStart(2, "0");
+          throw new ProtocolError(501, `a frame that ends in 0x${found}, not the frame-end 0xce`);
+        }
+        if (type === Frame.Heartbeat) {
+          if (channel !== 0) throw new ProtocolError(501, `a heartbeat on channel ${channel}`);
+          parseRun(offset);
+          run = end; // dropped: heartbeats are answered on this transport's own clock
+        } else if (this.#checkContent(view, type, channel, offset, size)) {
+          // A content header with a headers table: parsed from a copy of its own.
+          parseRun(offset);
+          const copy = buffer.slice(offset, end);
+          if (this.#conn === conn) this.parseFrames(new AMQPView(copy.buffer, 0, copy.length));
+          run = end;
+        }
+        offset = end;
+      }
+    } catch (error) {
+      parseRun(offset); // the frames before the bad one were good: they count
+      throw error;
+    }
+    parseRun(offset);
+    return offset;
+  }
+
+  /**
+   * Follows each channel's messages through their frames (a basic.deliver, get-ok or return,
+   * then a content header, then body frames adding up to its size) and refuses frames out of
+   * that order (505). On the way it mends one thing the client would misread: it takes
+   * basic.nack's `multiple` to be "the flags byte equals 1", but RabbitMQ sets the `requeue` bit
+   * (value 2) on the nacks it sends to publishers, so a nack for several publishes (value 3)
+   * would read as a nack for one and the others would never settle. Clearing `requeue`, which
+   * means nothing on a publisher confirm, keeps `multiple`. Returns true for a content header
+   * that carries a headers table.
+   */
+  #checkContent(view: DataView, type: Frame, channel: number, offset: number, size: number) {
+    const expected = this.#content[channel];
+    if (type === Frame.Method) {
+      if (expected !== undefined) {
+        throw new ProtocolError(505, `a method frame on channel ${channel} inside a message`);
+      }
+      if (size >= 4 && view.getUint16(offset + 7) === 60) {
+        const method = view.getUint16(offset + 9);
+        if (method === 60 || method === 71 || method === 50) this.#content[channel] = "header";
+        if (method === 120 && size >= 13) {
+          view.setUint8(offset + 19, view.getUint8(offset + 19) & 1);
+        }
+      }
+      return false;
+    }
+    if (type === Frame.Header) {
+      if (expected !== "header") {
+        throw new ProtocolError(505, `a content header on channel ${channel} without a message`);
+      }
+      const bodySize = size >= 12 ? Number(view.getBigUint64(offset + 11)) : -1;
+      if (bodySize < 0 || bodySize > this.#maxBodySize) {
+        throw new ProtocolError(
+          501,
+          `a message body of ${bodySize} bytes, over the ${this.#maxBodySize} accepted`,
+        );
+      }
+      if (bodySize === 0) delete this.#content[channel];
+      else this.#content[channel] = bodySize;
+      return size >= 16 && (view.getUint16(offset + 19) & 0x2000) !== 0;
+    }
+    if (typeof expected !== "number" || size > expected) {
+      throw new ProtocolError(505, `a content body on channel ${channel} that no header announced`);
+    }
+    if (size === expected) delete this.#content[channel];
+    else this.#content[channel] = expected - size;
+    return false;
+  }
+
+  /**
+   * Heartbeats every `heartbeat / 2` seconds when nothing else was sent, and the peer is taken
+   * as gone after two heartbeat intervals without a byte from it, or with a write of ours it
+   * did not read.
+   */
+  #startHeartbeats(): void {
+    const interval = this.heartbeat * 1000;
+    const timer = setInterval(() => {
+      const now = Date.now();
+      if (now - this.#lastRead > interval * 2) {
+        return this.#fail(
+          new AMQPError(`Heartbeat timeout: no data for ${interval * 2 / 1000} s`, this),
+        );
+      }
+      if (this.#writeStarted > 0 && now - this.#writeStarted > interval * 2) {
+        return this.#fail(
+          new AMQPError(`The broker has not read what was sent for ${interval * 2 / 1000} s`, this),
+        );
+      }
+      if (now - this.#lastWrite >= interval / 2) this.send(HEARTBEAT_FRAME).catch(() => {});
+    }, Math.max(250, Math.min(1000, interval / 4)));
     Deno.unrefTimer(timer);
     this.#heartbeatTimer = timer;
   }
@@ -165,8 +424,9 @@ export class DenoAMQPClient extends AMQPBaseClient {
    * Queues bytes for the socket; everything queued while a write runs goes out in the next one.
    * Resolves once the bytes are queued (the base class's contract), so an ack or a publish does
    * not wait for a system call before the next one is made; the bytes are copied because the
-   * client reuses its publish buffers as soon as this resolves. Past OUTBOX_LIMIT queued bytes it
-   * resolves only once they are written, which is the backpressure for a fast publisher.
+   * client reuses its publish buffers as soon as this resolves. Past OUTBOX_WAIT queued bytes it
+   * resolves only once they are written, which is the backpressure for a fast publisher; past
+   * OUTBOX_MAX the peer is taken as not reading and the connection fails.
    *
    * If the socket fails, pending sends resolve too and the failure reaches every channel through
    * `#fail`: rejecting them instead would leave the client's publish-confirm promises of those
@@ -174,6 +434,12 @@ export class DenoAMQPClient extends AMQPBaseClient {
    */
   override send(bytes: Uint8Array): Promise<void> {
     if (!this.#conn) return Promise.reject(new AMQPError("Socket not connected", this));
+    if (this.#queued + bytes.length > OUTBOX_MAX) {
+      this.#fail(
+        new AMQPError(`The broker does not read: ${OUTBOX_MAX >> 20} MiB wait to be sent`, this),
+      );
+      return Promise.resolve();
+    }
     if (this.#queued + bytes.length > this.#outbox.length) {
       const larger = new Uint8Array(Math.max(this.#outbox.length * 2, this.#queued + bytes.length));
       larger.set(this.#outbox.subarray(0, this.#queued));
@@ -181,7 +447,7 @@ export class DenoAMQPClient extends AMQPBaseClient {
     }
     this.#outbox.set(bytes, this.#queued);
     this.#queued += bytes.length;
-    const written = this.#queued > OUTBOX_LIMIT
+    const written = this.#queued > OUTBOX_WAIT
       ? new Promise<void>((resolve) => this.#flushed.push(resolve))
       : Promise.resolve();
     if (!this.#writing) this.#flush();
@@ -197,11 +463,14 @@ export class DenoAMQPClient extends AMQPBaseClient {
         [this.#outbox, this.#spare] = [this.#spare, this.#outbox];
         this.#queued = 0;
         this.#flushed = [];
+        this.#writeStarted = Date.now();
         try {
           await writeAll(this.#conn, out);
+          this.#lastWrite = Date.now();
         } catch (error) {
           this.#fail(error instanceof Error ? error : new Error(String(error)));
         } finally {
+          this.#writeStarted = 0;
           flushed.forEach((resolve) => resolve());
         }
       }
@@ -232,28 +501,43 @@ export class DenoAMQPClient extends AMQPBaseClient {
   }
 }
 
-/** Length of the prefix of `buffer[0, filled)` that holds only whole frames. */
 /**
- * Length of the prefix of `buffer[0, filled)` that holds only whole frames. On the way it mends
- * one thing the client would misread: it takes basic.nack's `multiple` to be "the flags byte
- * equals 1", but RabbitMQ sets the `requeue` bit (value 2) on the nacks it sends to publishers,
- * so a nack for several publishes (value 3) would read as a nack for one and the others would
- * never settle. Clearing `requeue`, which means nothing on a publisher confirm, keeps `multiple`.
+ * Whether the first bytes from the server begin an AMQP 0-9-1 session (a connection.start
+ * method frame on channel 0): "ok", "wait" for more bytes, or one line saying what it is.
  */
-function completeFrames(buffer: Uint8Array, filled: number): number {
-  const view = new DataView(buffer.buffer, buffer.byteOffset, filled);
-  let offset = 0;
-  while (offset + 7 <= filled) {
-    const size = view.getUint32(offset + 3);
-    const end = offset + size + FRAME_OVERHEAD;
-    if (end > filled) break;
-    // a method frame of class 60 (basic), method 120 (nack): delivery-tag(8), then flags(1)
-    if (buffer[offset] === 1 && size >= 13 && view.getUint32(offset + 7) === (60 << 16 | 120)) {
-      buffer[offset + 19]! &= 1;
-    }
-    offset = end;
+function greeting(buffer: Uint8Array, filled: number, frameMax: number): "ok" | "wait" | string {
+  const starts = (text: string) =>
+    [...text].every((c, i) => i >= filled || buffer[i] === c.charCodeAt(0));
+  if (buffer[0] === Frame.Method) {
+    const view = new DataView(buffer.buffer, buffer.byteOffset);
+    // A frame over frame_max is refused as such, before its content is awaited.
+    if (filled >= 7 && view.getUint32(3) + FRAME_OVERHEAD > frameMax) return "ok";
+    if (filled < 11) return "wait";
+    if (view.getUint16(1) === 0 && view.getUint32(7) === (10 << 16 | 10)) return "ok";
+    return `The server's first frame is not connection.start (${describeGreeting(buffer, filled)})`;
   }
-  return offset;
+  if (starts("AMQP")) {
+    if (filled < 8) return "wait";
+    // 0-9-1 writes its version as 0, 0, 9, 1; 1.0 as a protocol id, then 1, 0, 0.
+    const version = buffer[5] === 0 ? `0-${buffer[6]}-${buffer[7]}` : `${buffer[5]}.${buffer[6]}`;
+    return `The server speaks AMQP ${version}, not 0-9-1 (is it RabbitMQ, on its AMQP 0-9-1 port?)`;
+  }
+  if (starts("HTTP/")) {
+    if (filled < 5) return "wait";
+    return "The server answered in HTTP, not AMQP (is this the management port? AMQP is " +
+      "usually on 5672)";
+  }
+  if ((buffer[0] === 0x15 || buffer[0] === 0x16) && (filled < 2 || buffer[1] === 3)) {
+    if (filled < 2) return "wait";
+    return "The server answered in TLS (is this a TLS port? then use amqps://, usually on 5671)";
+  }
+  return `The server sent bytes that are not AMQP (${describeGreeting(buffer, filled)})`;
+}
+
+function describeGreeting(buffer: Uint8Array, filled: number): string {
+  const shown = [...buffer.subarray(0, Math.min(filled, 16))]
+    .map((b) => b.toString(16).padStart(2, "0")).join(" ");
+  return `${filled} bytes: ${shown}${filled > 16 ? " …" : ""}`;
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {

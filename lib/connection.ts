@@ -5,7 +5,7 @@
  */
 
 import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
-import { DenoAMQPClient } from "./_deno_client.ts";
+import { DenoAMQPClient, type Logger } from "./_deno_client.ts";
 import { envVar } from "./env.ts";
 import { BrokerError, UsageError } from "./errors.ts";
 import { readInputFile } from "./files.ts";
@@ -22,6 +22,8 @@ import { readInputFile } from "./files.ts";
  * ```
  */
 export const DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672";
+
+export type { Logger } from "./_deno_client.ts";
 
 /**
  * Options for {@linkcode connect}.
@@ -46,8 +48,30 @@ export interface ConnectOptions {
    * Default: the URL's `heartbeat` query parameter, else 60.
    */
   heartbeat?: number;
-  /** Connection name shown in the management UI. Default: none. */
+  /** Connection name shown in the management UI. Default: the URL's `name`, else none. */
   name?: string;
+  /**
+   * Largest frame, in bytes, proposed to the broker; at least 8192. Larger frames mean fewer
+   * frames for large bodies, but the client sets aside a buffer of this size per publish in
+   * flight. Default: the URL's `frame_max` (or the client library's `frameMax`), else 8192.
+   */
+  frameMax?: number;
+  /**
+   * Most channels this connection may open; 0 takes the broker's limit (2047 for RabbitMQ).
+   * Default: the URL's `channel_max` (or `channelMax`), else 0.
+   */
+  channelMax?: number;
+  /**
+   * Hears connects, disconnects and failures, as the client library's `logger` does:
+   * anything with `debug`, `info`, `warn` and `error` methods, such as `console`. Default: none.
+   */
+  logger?: Logger;
+  /**
+   * Largest message body accepted from the broker, in bytes; a larger one announced is a
+   * protocol error rather than an allocation. Default: 128 MiB, RabbitMQ's default
+   * `max_message_size`.
+   */
+  maxBodySize?: number;
   /**
    * A PEM file of CA certificates to trust for `amqps://`, in addition to the system's.
    * Default: the `AMQP_CA_FILE` environment variable, else none. Reading it needs
@@ -100,8 +124,11 @@ export function maskUrl(url: string): string {
  * Opens a connection to RabbitMQ on Deno's own sockets, with TCP_NODELAY on. Credentials come
  * from the URL, except that `AMQP_PASSWORD`, or the contents of the file `AMQP_PASSWORD_FILE`
  * names, replaces its password, so the secret need not sit in a URL or a process list. The URL follows
- * RabbitMQ's URI spec: `amqp[s]://user:password@host:port/vhost?heartbeat=60&connection_timeout=5000`.
- * A malformed URL is a {@linkcode UsageError}.
+ * RabbitMQ's URI spec: `amqp[s]://user:password@host:port/vhost?heartbeat=60&connection_timeout=5000`,
+ * with its query parameters `heartbeat`, `connection_timeout`, `channel_max`, `frame_max`,
+ * `auth_mechanism` (`plain` only) and `cacertfile`, and the client library's `name`, `frameMax`
+ * and `channelMax`. Any other parameter (`insecure`, `verify`, `certfile`, …) is refused rather
+ * than ignored. A malformed URL or parameter is a {@linkcode UsageError}.
  * Any failure is thrown as a {@linkcode BrokerError} with a one-line message naming the masked
  * URL and a hint; a timed-out or aborted attempt releases its socket.
  *
@@ -117,7 +144,8 @@ export function maskUrl(url: string): string {
 export async function connect(options: ConnectOptions = {}): Promise<AMQPBaseClient> {
   const url = resolveUrl(options.url);
   const parsed = parseBrokerUrl(url);
-  const timeout = options.timeout ?? queryNumber(parsed, "connection_timeout") ?? 5000;
+  const query = urlSettings(parsed);
+  const timeout = options.timeout ?? query.timeout ?? 5000;
   const tls = parsed.protocol === "amqps:";
   const passwordFile = envVar("AMQP_PASSWORD_FILE");
   const password = passwordFile
@@ -126,7 +154,7 @@ export async function connect(options: ConnectOptions = {}): Promise<AMQPBaseCli
       "",
     )
     : envVar("AMQP_PASSWORD") ?? decodeURIComponent(parsed.password);
-  const caFile = options.caFile ?? envVar("AMQP_CA_FILE");
+  const caFile = options.caFile ?? envVar("AMQP_CA_FILE") ?? query.caFile;
   const client = new DenoAMQPClient(
     decodeURIComponent(parsed.pathname.slice(1)) || "/",
     decodeURIComponent(parsed.username) || "guest",
@@ -138,15 +166,22 @@ export async function connect(options: ConnectOptions = {}): Promise<AMQPBaseCli
       caCerts: caFile
         ? [new TextDecoder().decode(await readInputFile("CA file", caFile))]
         : undefined,
-      name: options.name,
-      heartbeat: options.heartbeat ?? queryNumber(parsed, "heartbeat") ?? 60,
-      frameMax: 8192,
+      name: options.name ?? query.name,
+      heartbeat: options.heartbeat ?? query.heartbeat ?? 60,
+      frameMax: checkedFrameMax(options.frameMax ?? query.frameMax ?? 8192),
+      channelMax: options.channelMax ?? query.channelMax ?? 0,
+      logger: options.logger,
+      maxBodySize: options.maxBodySize,
     },
   );
   const timer = AbortSignal.timeout(timeout);
   const signal = options.signal ? AbortSignal.any([options.signal, timer]) : timer;
   try {
-    return await client.connect(signal);
+    await client.connect(signal);
+    // The frames after connection.open-ok came in the same read and ended it: still a failed
+    // connect, not a dead connection handed over.
+    if (client.closed) throw client.failure ?? new BrokerError("Connection closed at once");
+    return client;
   } catch (error) {
     if (timer.aborted) {
       throw new BrokerError(
@@ -178,17 +213,73 @@ function parseBrokerUrl(url: string): URL {
   return parsed;
 }
 
-/** A numeric query parameter of the URL (RabbitMQ's URI spec), or undefined when absent. */
-function queryNumber(url: URL, name: string): number | undefined {
-  const value = url.searchParams.get(name);
-  if (value === null) return undefined;
-  const number = Number(value);
-  if (value.trim() === "" || !Number.isFinite(number) || number < 0) {
+/** What the URL's query parameters set. */
+interface UrlSettings {
+  timeout?: number;
+  heartbeat?: number;
+  channelMax?: number;
+  frameMax?: number;
+  name?: string;
+  caFile?: string;
+}
+
+/** Parameters refused, and why: each would change security or behaviour if it were ignored. */
+const REFUSED: Record<string, string> = {
+  insecure: "certificates are always checked here; trust your CA with --ca FILE instead",
+  verify: "certificates are always checked here; trust your CA with --ca FILE instead",
+  certfile: "client certificates are not supported",
+  keyfile: "client certificates are not supported",
+  server_name_indication: "the server name is always the URL's host",
+};
+
+/**
+ * The query parameters of RabbitMQ's URI spec and of the client library's AMQPClient, each
+ * either understood or refused with one line.
+ */
+function urlSettings(url: URL): UrlSettings {
+  const settings: UrlSettings = {};
+  for (const [name, value] of url.searchParams) {
+    const number = (max: number, min = 0) => {
+      const n = Number(value);
+      if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+        throw new UsageError(
+          `Cannot use ${name}=${value} in the broker URL: expected a number from ${min} to ${max}`,
+        );
+      }
+      return n;
+    };
+    if (name === "heartbeat") settings.heartbeat = number(65535);
+    else if (name === "connection_timeout") settings.timeout = number(2 ** 31 - 1);
+    else if (name === "channel_max" || name === "channelMax") settings.channelMax = number(65535);
+    else if (name === "frame_max" || name === "frameMax") {
+      settings.frameMax = number(2 ** 32 - 1, 8192);
+    } else if (name === "name") settings.name = value;
+    else if (name === "cacertfile") settings.caFile = value;
+    else if (name === "auth_mechanism" && value.toLowerCase() === "plain") continue;
+    else if (name === "auth_mechanism") {
+      throw new UsageError(
+        `Cannot use auth_mechanism=${value} in the broker URL: only plain is supported`,
+      );
+    } else {
+      throw new UsageError(
+        `Cannot use ${name} in the broker URL: ${
+          REFUSED[name] ??
+            "unknown (known: heartbeat, connection_timeout, channel_max, frame_max, name, " +
+              "auth_mechanism, cacertfile)"
+        }`,
+      );
+    }
+  }
+  return settings;
+}
+
+function checkedFrameMax(frameMax: number): number {
+  if (!Number.isInteger(frameMax) || frameMax < 8192 || frameMax > 2 ** 32 - 1) {
     throw new UsageError(
-      `Cannot use ${name}=${value} in the broker URL: expected a number, 0 or more`,
+      `Cannot use frameMax ${frameMax}: expected a whole number of bytes, 8192 or more`,
     );
   }
-  return number;
+  return frameMax;
 }
 
 /** Turns what the socket or the broker said into one line with a hint. */
@@ -196,7 +287,10 @@ function describeConnectError(error: unknown, url: string): BrokerError {
   const masked = maskUrl(url);
   const text = error instanceof Error ? error.message : String(error);
   let line: string;
-  if (error instanceof Deno.errors.ConnectionRefused) {
+  if (/^The (server|broker) /.test(text)) {
+    // The transport's own finding about the peer: already one line that says what it is.
+    line = `Cannot connect to ${masked}: ${firstLine(text)}`;
+  } else if (error instanceof Deno.errors.ConnectionRefused) {
     line = `Cannot connect to ${masked}: connection refused. Is RabbitMQ running?` +
       ` Start one with "docker compose up -d" or point AMQP_URL at a broker`;
   } else if (/ACCESS_REFUSED|\(403\)/.test(text)) {

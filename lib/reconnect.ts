@@ -64,7 +64,9 @@ export async function withReconnect<T>(
       }
       const lostAt = Date.now();
       options.onLost?.(error instanceof Error ? error : new Error(String(error)));
+      options.logger?.warn("amqp: reconnecting");
       connection = await reconnect({ ...options, initialDelay, maxDelay, giveUpAfter, lostAt });
+      options.logger?.info(`amqp: reconnected after ${Date.now() - lostAt} ms`);
       options.onReconnected?.(Date.now() - lostAt);
       continue;
     }
@@ -93,7 +95,10 @@ async function reconnect(
     try {
       return await connect(options);
     } catch (error) {
-      if (Date.now() - options.lostAt >= options.giveUpAfter) throw error;
+      if (Date.now() - options.lostAt >= options.giveUpAfter) {
+        options.logger?.error(`amqp: reconnect gave up after ${options.giveUpAfter} ms`);
+        throw error;
+      }
     }
   }
 }

@@ -5,9 +5,6 @@
  * @module
  */
 
-/** How long after a stop signal a forwarded copy of it may still arrive. */
-const STRAGGLER_MS = 100;
-
 /**
  * Options for {@linkcode onShutdownSignal}.
  *
@@ -29,7 +26,8 @@ export interface ShutdownOptions {
    * Milliseconds after the first signal during which further signals are the same request.
    * One Ctrl+C in a terminal reaches every process of the foreground group, and `deno task`
    * forwards it to its child as well, so a script can receive two SIGINTs a few milliseconds
-   * apart for a single key press. Default: 500.
+   * apart for a single key press. A process that finishes sooner lives to the end of this
+   * window, so that a late copy cannot change its exit code. Default: 500.
    */
   sameRequestWithin?: number;
 }
@@ -70,13 +68,12 @@ export function onShutdownSignal(
     signal: controller.signal,
     [Symbol.dispose]() {
       if (!controller.signal.aborted) return remove();
-      // A copy of the press may still be on its way (deno task forwards it a few milliseconds
-      // later). Arriving while the process exits, it would turn exit code 0 into 130, so the
-      // listeners stay for the rest of the window, and the process lives at least until
-      // STRAGGLER_MS after the first signal (listeners alone do not keep it alive).
-      const now = performance.now();
-      setTimeout(() => {}, Math.max(0, first + STRAGGLER_MS - now));
-      Deno.unrefTimer(setTimeout(remove, Math.max(0, first + sameRequestWithin - now)));
+      // A copy of the press may still be on its way (deno task forwards it, a few milliseconds
+      // later, or more on a busy machine). Arriving while the process exits, it would turn exit
+      // code 0 into 130, so the listeners stay, and the process lives, until the window is
+      // over: at most `sameRequestWithin` after the first signal (listeners alone do not keep
+      // a process alive).
+      setTimeout(remove, Math.max(0, first + sameRequestWithin - performance.now()));
     },
   };
 }

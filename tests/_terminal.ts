@@ -23,23 +23,23 @@ export interface Terminal extends AsyncDisposable {
   waitFor(pattern: RegExp, timeout?: number): Promise<string>;
   /** Types keys, as tmux names them (`C-c` is Ctrl+C). */
   press(...keys: string[]): Promise<void>;
-  /** The command's exit status once it has ended; rejects after `timeout` ms. */
+  /** The command's exit status (128 + N if signal N killed it) once it ends; rejects after `timeout` ms. */
   exitCode(timeout?: number): Promise<number>;
 }
 
 /**
  * Runs `commandLine` in the repository, with `AMQP_URL` set to the test broker and Deno on the
- * PATH, in a new 200×50 terminal whose pane stays readable after the command ends. The command
- * replaces the shell that starts it (`exec`), as a job started from an interactive shell is the
- * only thing in its process group; a non-interactive `sh` in between would die of the Ctrl+C.
+ * PATH, in a new 200×50 terminal whose pane stays readable after the command ends. The shell
+ * that starts it survives a Ctrl+C (`trap : INT`, as an interactive shell does) and prints the
+ * command's exit status on the screen once it ends: `[exit 0]`.
  */
 export async function openTerminal(commandLine: string): Promise<Terminal> {
   const socket = `deno-test-${crypto.randomUUID().slice(0, 8)}`;
   const config = await Deno.makeTempFile({ suffix: ".tmux.conf" });
   await Deno.writeTextFile(config, "set -g remain-on-exit on\nset -g history-limit 100000\n");
   const denoDir = Deno.execPath().replace(/\/[^/]+$/, "");
-  const shellLine = `cd '${ROOT}' && export AMQP_URL='${BROKER_URL}' NO_COLOR=1 ` +
-    `PATH='${denoDir}':"$PATH" && exec ${commandLine}`;
+  const shellLine = `trap : INT; cd '${ROOT}' && export AMQP_URL='${BROKER_URL}' NO_COLOR=1 ` +
+    `PATH='${denoDir}':"$PATH" && ${commandLine}; echo "[exit $?]"`;
   await tmux(
     socket,
     "-f",
@@ -74,15 +74,8 @@ export async function openTerminal(commandLine: string): Promise<Terminal> {
     press: async (...keys) => void await tmux(socket, "send-keys", "-t", "t", ...keys),
     exitCode: (timeout = 15_000) =>
       until("the command did not end", timeout, async () => {
-        const [dead, status] = (await tmux(
-          socket,
-          "display-message",
-          "-p",
-          "-t",
-          "t",
-          "#{pane_dead} #{pane_dead_status}",
-        )).trim().split(" ");
-        return dead === "1" ? Number(status) : undefined;
+        const status = (await screen()).match(/\[exit (\d+)\]$/m)?.[1];
+        return status === undefined ? undefined : Number(status);
       }),
     async [Symbol.asyncDispose]() {
       await tmux(socket, "kill-server").catch(() => {});

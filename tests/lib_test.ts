@@ -127,23 +127,6 @@ Deno.test("connect() can be aborted by the caller", async () => {
   deepEqual(await peer.received, 8);
 });
 
-Deno.test("the Deno transport carries bodies larger than a frame and its read buffer", async () => {
-  const queue = uniqueQueue("large");
-  try {
-    await using broker = await open();
-    const { channel } = broker;
-    await channel.queueDeclare(queue, { durable: false, exclusive: false, autoDelete: false });
-    const body = new Uint8Array(3 * 1024 * 1024 + 7).map((_, i) => i % 251);
-    await basicPublishConfirmed(channel, queue, [body, "small"]);
-    const first = await channel.basicGet(queue, { noAck: true });
-    const second = await channel.basicGet(queue, { noAck: true });
-    deepEqual(first?.body, body);
-    deepEqual(second?.bodyString(), "small");
-  } finally {
-    await deleteQueue(queue);
-  }
-});
-
 Deno.test("basicPublishConfirmed() reports a publish the broker nacks", async () => {
   const queue = uniqueQueue("overflow");
   try {
@@ -164,32 +147,6 @@ Deno.test("basicPublishConfirmed() reports a publish the broker nacks", async ()
     );
     deepEqual(confirmed, ["a", "b"]);
     equal(await depth(queue), 2);
-  } finally {
-    await deleteQueue(queue);
-  }
-});
-
-Deno.test("a broker nack covering many publishes settles every one of them", async () => {
-  const queue = uniqueQueue("nack-multiple");
-  try {
-    await using broker = await open();
-    const { channel } = broker;
-    await channel.queueDeclare(queue, { durable: false, exclusive: false, autoDelete: false }, {
-      "x-max-length": 100,
-      "x-overflow": "reject-publish",
-    });
-    await channel.confirmSelect();
-    const outcomes: string[] = [];
-    const publishes = Array.from(
-      { length: 300 },
-      (_, i) => channel.basicPublish("", queue, `${i}`, {}).then(() => "ack", () => "nack"),
-    );
-    const timeout = new Promise<string[]>((resolve) =>
-      setTimeout(() => resolve(["timeout"]), 3000)
-    );
-    outcomes.push(...await Promise.race([Promise.all(publishes), timeout]));
-    deepEqual(outcomes.filter((o) => o === "ack").length, 100);
-    deepEqual(outcomes.filter((o) => o === "nack").length, 200);
   } finally {
     await deleteQueue(queue);
   }

@@ -95,7 +95,8 @@ Deno.test("one Ctrl+C in a terminal on `deno task consume`: the Done line, exit 
     );
     await terminal.waitFor(/Received '30'/);
     await terminal.press("C-c");
-    deepEqual(await terminal.exitCode(), 0, await terminal.screen());
+    const code = await terminal.exitCode();
+    deepEqual(code, 0, `exit ${code}\n${await terminal.screen()}`);
     // The terminal echoes the key press as "^C" in front of whatever is printed next.
     const screen = (await terminal.screen()).replaceAll("^C", "");
     match(screen, /Done: \d+ messages/);
