@@ -15,11 +15,13 @@
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
-import { bodyText, declareQueue, forEachMessage, idleTimer, integerFlag } from "./lib/mod.ts";
+import { bodyText, connectedTo, declareQueue, forEachMessage, idleTimer } from "./lib/mod.ts";
+import { integerFlag } from "./lib/mod.ts";
 import { iterateMessages, maskUrl, onShutdownSignal, parkingQueue } from "./lib/mod.ts";
 import { parkMessage, parseFlags, pollMessage, queueNameFlag } from "./lib/mod.ts";
 import { queueTypeFlags, reconnectLines, reportFailure, resolveUrl } from "./lib/mod.ts";
-import { secondsFlag, serve, showBody, UsageError } from "./lib/mod.ts";
+import { messageOffset, parseStreamOffset, secondsFlag, serve, showBody } from "./lib/mod.ts";
+import { type StreamOffset, streamOffsetArguments, UsageError } from "./lib/mod.ts";
 
 const USAGE = `Usage: consumer.ts [--style callback|get|iterator] [flags]
 
@@ -36,6 +38,8 @@ Receives messages from a queue and acks each after printing it; runs until Ctrl+
   --auto-ack         let the broker forget each message once sent (no ack; prefetch ignored)
   --requeue-once     nack (requeue) each message's first delivery, ack its redelivery
   --inactivity SECS  iterator: yield null after this long without a message (default 5)
+  --offset O         a stream: where to start, first (default), last, next, an offset,
+                     an ISO time or an interval back from now (1h)
   --work SECS        simulate this much work per message before the ack (default 0)
   --idle SECS        stop after this long without a message
   --max N            stop after N messages
@@ -54,6 +58,7 @@ export async function main(args: string[]): Promise<number> {
       "auto-ack": { type: "boolean", default: false },
       "requeue-once": { type: "boolean", default: false },
       inactivity: { type: "string", default: "5" },
+      offset: { type: "string" },
       work: { type: "string" },
       idle: { type: "string" },
       max: { type: "string" },
@@ -80,6 +85,7 @@ export async function main(args: string[]): Promise<number> {
     const workMs = secondsFlag("work", flags.work) ?? 0;
     const idleMs = secondsFlag("idle", flags.idle);
     const max = integerFlag("max", flags.max);
+    const offset = flags.offset === undefined ? undefined : parseStreamOffset(flags.offset);
     const url = resolveUrl(flags.url);
 
     // Stop on Ctrl+C or SIGTERM, after --idle seconds of quiet, or after --max messages.
@@ -99,7 +105,14 @@ export async function main(args: string[]): Promise<number> {
         await message.nack(true, false);
         return console.log(` [x] Requeued ${body}`); // [x] Requeued '7'
       }
-      console.log(` [x] Received ${body}${message.redelivered ? " (redelivered)" : ""}`);
+      const at = messageOffset(message);
+      if (at !== undefined) nextOffset = at + 1; // a stream: a reconnect resumes after it
+      const tag = message.redelivered
+        ? " (redelivered)"
+        : at === undefined
+        ? ""
+        : ` (offset ${at})`;
+      console.log(` [x] Received ${body}${tag}`);
       if (workMs) await new Promise((resolve) => setTimeout(resolve, workMs));
       if (!noAck) await message.ack(false);
       if (++received === max) done.abort();
@@ -120,16 +133,26 @@ export async function main(args: string[]): Promise<number> {
 
     // One session per connection: after a broker restart it runs again on a new one.
     let announced = false;
+    let nextOffset: StreamOffset | undefined = offset;
     const session = async (channel: AMQPChannel) => {
       // Whoever declares first makes the queue; one made by another program (Pika, the
       // official tutorials) is used as it is, with a line if it is weaker than ours.
-      const { note } = await declareQueue(channel, queue, declare);
+      const { note, type } = await declareQueue(channel, queue, declare);
+      // A stream's rules, checked here: the broker would close the channel or the connection.
+      if (type === "stream") {
+        checkStreamFlags(queue, { style, noAck, prefetch, requeueOnce: flags["requeue-once"] });
+      } else if (offset !== undefined) {
+        throw new UsageError(`Cannot use --offset on '${queue}': it is not a stream`);
+      }
+      const args = type === "stream" ? streamOffsetArguments(nextOffset ?? "first") : {};
       await channel.basicQos(prefetch, 0, false);
       if (!announced) {
         announced = true;
         if (note) console.error(` [!] ${note}`);
         console.log(
-          ` [*] Waiting for messages in '${queue}' at ${maskUrl(url)}. To exit press CTRL+C`,
+          ` [*] Waiting for messages in '${queue}' at ${
+            connectedTo(channel.connection) ?? maskUrl(url)
+          }. To exit press CTRL+C`,
         );
       }
       if (style === "get") {
@@ -138,11 +161,16 @@ export async function main(args: string[]): Promise<number> {
           await handle(message);
         }
       } else if (style === "callback") {
-        await forEachMessage(channel, queue, handle, { noAck, signal });
+        await forEachMessage(channel, queue, handle, { noAck, signal, arguments: args });
       } else {
         const inactivityTimeout = inactivity;
         for await (
-          const message of iterateMessages(channel, queue, { noAck, inactivityTimeout, signal })
+          const message of iterateMessages(channel, queue, {
+            noAck,
+            inactivityTimeout,
+            signal,
+            arguments: args,
+          })
         ) {
           if (message) await handle(message);
           else console.log(` [.] No message for ${inactivity / 1000} s, still waiting`);
@@ -155,7 +183,8 @@ export async function main(args: string[]): Promise<number> {
         caFile: flags.ca,
         name: `consumer.ts --style ${style}`,
         signal,
-        ...reconnectLines(console.error),
+        // Idle means no message while connected: time spent reconnecting does not count.
+        ...reconnectLines(console.error, idle),
       });
     } finally {
       idle?.clear();
@@ -166,6 +195,23 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     return reportFailure(error, console.error);
   }
+}
+
+/** What a stream does not allow, as one line each, before the broker closes anything. */
+function checkStreamFlags(
+  queue: string,
+  flags: { style: string; noAck: boolean; prefetch: number; requeueOnce: boolean },
+): void {
+  const problem = flags.style === "get"
+    ? "--style get: a stream has no basic.get, it is read by a consumer (callback or iterator)"
+    : flags.noAck
+    ? "--auto-ack: a stream is read with manual acks"
+    : flags.prefetch === 0
+    ? "--prefetch 0: a stream needs a prefetch of 1 or more"
+    : flags.requeueOnce
+    ? "--requeue-once: a stream keeps every message, there is nothing to requeue"
+    : undefined;
+  if (problem) throw new UsageError(`Cannot read the stream '${queue}' with ${problem}`);
 }
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -50,9 +50,9 @@ export async function main(args: string[]): Promise<number> {
     const queue = queueNameFlag("queue", flags.queue);
     const declare = queueTypeFlags(flags["queue-type"], flags.transient);
     const file = flags["body-file"];
-    const bodies = file
-      ? Array(count).fill(await readInputFile("--body-file", file))
-      : Array.from({ length: count }, (_, i) => String(i));
+    // Made as they are sent, so that a million messages do not sit in memory at once.
+    const content = file ? await readInputFile("--body-file", file) : undefined;
+    const bodies = { length: count, at: (i: number) => content ?? String(i) };
 
     // Ctrl+C or SIGTERM stops taking new messages; those already sent are confirmed first.
     using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
@@ -61,7 +61,7 @@ export async function main(args: string[]): Promise<number> {
     // The default exchange "" routes by queue name. Confirms are awaited in a window, so
     // "Sent" means the broker has the message, without a round trip per message.
     let noted = false;
-    const report: PublishReport = { confirmed: 0, resent: 0, reconnects: 0 };
+    const report: PublishReport = { confirmed: 0, resent: 0, reconnects: 0, nacked: 0 };
     await publishReliably(queue, bodies, {
       signal,
       report,
@@ -80,6 +80,12 @@ export async function main(args: string[]): Promise<number> {
       onBlocked: (reason) =>
         console.error(` [!] The broker blocks publishing (${reason}); waiting`),
       onUnblocked: () => console.error(" [*] The broker unblocked publishing"),
+      // A quorum queue electing a new leader refuses messages for a moment: sent again.
+      onNacked: (error, delay) =>
+        console.error(
+          ` [!] The broker refused message ${error.index} (basic.nack); sending again from it` +
+            ` on a new channel in ${delay / 1000} s`,
+        ),
       ...reconnectLines(console.error),
     }).catch((error) => {
       if (!signal.aborted) throw error; // stopped while reconnecting: nothing more to confirm
@@ -87,10 +93,11 @@ export async function main(args: string[]): Promise<number> {
     if (signal.aborted) {
       console.log(` [*] Stopped: ${report.confirmed} of ${count} messages sent and confirmed`);
     }
-    if (report.reconnects > 0) {
+    if (report.reconnects > 0 || report.nacked > 0) {
       console.log(
         ` [*] ${report.confirmed} confirmed; ${report.resent} sent again after ` +
-          `${report.reconnects} reconnect(s), so up to ${report.resent} may be duplicates`,
+          `${report.reconnects} reconnect(s) and ${report.nacked} refusal(s), so up to ` +
+          `${report.resent} may be duplicates`,
       );
     }
     return 0;

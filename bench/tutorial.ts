@@ -8,7 +8,7 @@
  * bench.ts runs the same measurement as part of `deno task bench`.
  *
  *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" --allow-run --allow-read \
- *       bench/tutorial.ts [--runs 15] [--python /usr/bin/python3]
+ *       bench/tutorial.ts --runs 3
  *
  * Needs Pika for the comparison (Debian: `apt-get install python3-pika`); without it only the
  * Deno side is measured.

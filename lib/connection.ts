@@ -80,6 +80,8 @@ export interface ConnectOptions {
   caFile?: string | undefined;
   /** Aborts a connect that is still in progress. Default: none. */
   signal?: AbortSignal;
+  /** With a list of brokers, the index of the one to try first. Default: 0, the first. */
+  startAt?: number;
 }
 
 /**
@@ -100,9 +102,9 @@ export function resolveUrl(url?: string): string {
 }
 
 /**
- * Returns the URL with its password replaced by `****`, safe to print or log. Text that is not
- * a well-formed URL is masked from the first `:` to the `@` all the same; when in doubt it
- * masks more, never less.
+ * Returns the URL with its password replaced by `****`, safe to print or log; in a list of URLs,
+ * every one's. Text that is not a well-formed URL is masked from the first `:` to the `@` all
+ * the same; when in doubt it masks more, never less.
  *
  * @example
  * ```ts
@@ -114,10 +116,107 @@ export function resolveUrl(url?: string): string {
  * ```
  */
 export function maskUrl(url: string): string {
+  return splitList(url).map(maskOne).join(",");
+}
+
+/**
+ * A list of broker URLs, split at its commas; a comma inside a password (an entry without `@`
+ * followed by one with `@` and no scheme) does not split, so that no part of a password ends up
+ * outside the part that masking hides.
+ */
+function splitList(url: string): string[] {
+  const parts: string[] = [];
+  for (const part of url.split(",")) {
+    const previous = parts.at(-1);
+    const inPassword = previous !== undefined && !previous.includes("@") &&
+      !/^[a-z][a-z0-9+.-]*:\/\//i.test(part) && /^[^/?#]*@/.test(part);
+    if (inPassword) parts[parts.length - 1] = `${previous},${part}`;
+    else parts.push(part);
+  }
+  return parts;
+}
+
+function maskOne(url: string): string {
   const scheme = url.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0] ?? "";
   const rest = url.slice(scheme.length);
   return scheme +
     (scheme ? rest.replace(/^([^:@/]*):.*@/, "$1:****@") : rest.replace(/:[^@]*@/, ":****@"));
+}
+
+/**
+ * The brokers a URL names: one, or several separated by commas, as a cluster's nodes are given
+ * (`amqp://user:pass@host1:5672,amqp://user:pass@host2:5672`). A later entry takes from the
+ * first whatever it leaves out, so the credentials, vhost and settings may be given once:
+ * `amqp://user:pass@host1:5672/vhost?heartbeat=30,host2:5672,host3`. (A comma in a password is
+ * best written `%2C`.)
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { brokerUrls } from "./connection.ts";
+ *
+ * deepEqual(brokerUrls("amqp://u:p@h1:5672/v,h2:5673"), [
+ *   "amqp://u:p@h1:5672/v",
+ *   "amqp://u:p@h2:5673/v",
+ * ]);
+ * ```
+ */
+export function brokerUrls(url: string): string[] {
+  const [first, ...rest] = splitList(url).map((part) => part.trim());
+  if (!first) throw new UsageError(`Cannot use an empty broker URL: expected amqp://host:port`);
+  if (rest.length === 0) return [first];
+  const base = parseBrokerUrl(first);
+  return [
+    first,
+    ...rest.map((entry) => {
+      if (!entry) {
+        throw new UsageError(`Cannot use "${maskUrl(url)}": an empty entry between commas`);
+      }
+      const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry);
+      const parsed = parseBrokerUrl(hasScheme ? entry : `${base.protocol}//${entry}`);
+      if (!parsed.username) {
+        parsed.username = base.username;
+        parsed.password = base.password;
+      }
+      if (parsed.pathname === "" || parsed.pathname === "/") {
+        if (!/^[^/?]*\/[^?]/.test(entry.replace(/^[a-z][a-z0-9+.-]*:\/\//i, ""))) {
+          parsed.pathname = base.pathname;
+        }
+      }
+      if (!parsed.search) parsed.search = base.search;
+      return parsed.href.replace(/\/$/, "");
+    }),
+  ];
+}
+
+/** The masked URL of the broker each open connection reached, for {@linkcode connectedTo}. */
+const reached = new WeakMap<AMQPBaseClient, { url: string; index: number }>();
+
+/**
+ * The broker a connection from {@linkcode connect} reached, as a masked URL (the password
+ * replaced by `****`): with a list of brokers, which one of them.
+ *
+ * @example
+ * ```ts ignore
+ * const connection = await connect({ url: "amqp://u:p@h1:5672,h2:5672" });
+ * console.log(connectedTo(connection)); // amqp://u:****@h2:5672 if h1 did not answer
+ * ```
+ */
+export function connectedTo(connection: AMQPBaseClient): string | undefined {
+  return reached.get(connection)?.url;
+}
+
+/**
+ * Where in its list of brokers a connection from {@linkcode connect} is: the index of the one it
+ * reached, or `undefined`.
+ *
+ * @example
+ * ```ts ignore
+ * const next = (brokerIndex(connection) ?? -1) + 1; // where a reconnect starts
+ * ```
+ */
+export function brokerIndex(connection: AMQPBaseClient): number | undefined {
+  return reached.get(connection)?.index;
 }
 
 /**
@@ -129,8 +228,11 @@ export function maskUrl(url: string): string {
  * `auth_mechanism` (`plain` only) and `cacertfile`, and the client library's `name`, `frameMax`
  * and `channelMax`. Any other parameter (`insecure`, `verify`, `certfile`, …) is refused rather
  * than ignored. A malformed URL or parameter is a {@linkcode UsageError}.
+ *
+ * The URL may name several brokers ({@linkcode brokerUrls}), such as the nodes of a cluster:
+ * they are tried in order, starting at `startAt`, until one answers, each within `timeout`.
  * Any failure is thrown as a {@linkcode BrokerError} with a one-line message naming the masked
- * URL and a hint; a timed-out or aborted attempt releases its socket.
+ * URL (or each URL) and a hint; a timed-out or aborted attempt releases its socket.
  *
  * @example
  * ```ts ignore
@@ -142,7 +244,32 @@ export function maskUrl(url: string): string {
  * ```
  */
 export async function connect(options: ConnectOptions = {}): Promise<AMQPBaseClient> {
-  const url = resolveUrl(options.url);
+  const urls = brokerUrls(resolveUrl(options.url));
+  const start = (options.startAt ?? 0) % urls.length;
+  const failures: BrokerError[] = [];
+  for (let i = 0; i < urls.length; i++) {
+    const index = (start + i) % urls.length;
+    try {
+      const connection = await connectTo(urls[index]!, options);
+      reached.set(connection, { url: maskUrl(urls[index]!), index });
+      return connection;
+    } catch (error) {
+      if (!(error instanceof BrokerError) || options.signal?.aborted) throw error;
+      failures.push(error);
+    }
+  }
+  if (failures.length === 1) throw failures[0];
+  throw new BrokerError(
+    `Cannot connect to any of ${urls.length} brokers: ` +
+      failures.map((error) => error.message.replace(/^Cannot (connect to|log in to) /, "")).join(
+        "; ",
+      ),
+    { cause: failures[0] },
+  );
+}
+
+/** Connects to one broker. */
+async function connectTo(url: string, options: ConnectOptions): Promise<AMQPBaseClient> {
   const parsed = parseBrokerUrl(url);
   const query = urlSettings(parsed);
   const timeout = options.timeout ?? query.timeout ?? 5000;

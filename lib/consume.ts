@@ -83,6 +83,8 @@ export interface IterateMessagesOptions {
   noAck: boolean;
   /** Milliseconds without a message after which `null` is yielded. Default: never. */
   inactivityTimeout?: number;
+  /** basic.consume arguments, such as `x-stream-offset` for a stream. Default: none. */
+  arguments?: Record<string, unknown>;
   /**
    * Ends the iteration. With manual ack, messages received but not yet yielded go back to the
    * queue; with auto-ack they are yielded first, since the broker no longer holds them.
@@ -125,7 +127,7 @@ export async function* iterateMessages(
 ): AsyncGenerator<AMQPMessage | null, void, undefined> {
   const { noAck, inactivityTimeout, signal } = options;
   if (signal?.aborted) return;
-  const deliveries = await Deliveries.open(channel, queue, noAck, signal);
+  const deliveries = await Deliveries.open(channel, queue, noAck, signal, options.arguments);
   try {
     while (!signal?.aborted) {
       const message = deliveries.take();
@@ -159,6 +161,8 @@ export interface ForEachMessageOptions {
   noAck: boolean;
   /** Stops consuming: the message in hand is finished, the rest go back. Default: none. */
   signal?: AbortSignal;
+  /** basic.consume arguments, such as `x-stream-offset` for a stream. Default: none. */
+  arguments?: Record<string, unknown>;
 }
 
 /**
@@ -193,7 +197,7 @@ export async function forEachMessage(
 ): Promise<void> {
   const { noAck, signal } = options;
   if (signal?.aborted) return;
-  const deliveries = await Deliveries.open(channel, queue, noAck, signal);
+  const deliveries = await Deliveries.open(channel, queue, noAck, signal, options.arguments);
   // What iterating iterateMessages() does, without an async generator's cost per message.
   const handle = async (message: AMQPMessage) => {
     const done = onMessage(message);
@@ -241,11 +245,12 @@ class Deliveries {
     queue: string,
     noAck: boolean,
     signal?: AbortSignal,
+    args: Record<string, unknown> = {},
   ): Promise<Deliveries> {
     const deliveries = new Deliveries(channel, noAck, signal);
     const consumer = await channel.basicConsume(
       queue,
-      { noAck, exclusive: false, tag: "", args: {} },
+      { noAck, exclusive: false, tag: "", args },
       (message) => {
         deliveries.#buffer.push(message);
         deliveries.#notify();

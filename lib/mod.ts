@@ -33,6 +33,7 @@ export * from "./parking.ts";
 export * from "./body.ts";
 export * from "./publish.ts";
 export * from "./consume.ts";
+export * from "./stream.ts";
 export * from "./reconnect.ts";
 export * from "./service.ts";
 export * from "./exchange.ts";

@@ -45,6 +45,37 @@ export interface PublishConfirmedOptions {
    * are confirmed. Default: none.
    */
   signal?: AbortSignal;
+  /** The index of the first body, for `onConfirm` and for errors (a run resumed). Default: 0. */
+  firstIndex?: number;
+}
+
+/**
+ * The broker refused a message with basic.nack: a queue full with `x-overflow` set to
+ * `reject-publish`, a quorum queue without a leader (during an election), or an internal error.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await basicPublishConfirmed(channel, "hello", bodies);
+ * } catch (error) {
+ *   if (error instanceof PublishNackedError) console.error(`message ${error.index} refused`);
+ * }
+ * ```
+ */
+export class PublishNackedError extends BrokerError {
+  /**
+   * Creates the error.
+   * @param index The refused message's index in the run.
+   * @param options `cause` keeps the client's error.
+   */
+  constructor(readonly index: number, options?: ErrorOptions) {
+    super(
+      `The broker did not accept message ${index} (basic.nack: a full queue with ` +
+        `reject-publish, a quorum queue without a leader, or an internal error)`,
+      options,
+    );
+    this.name = "PublishNackedError";
+  }
 }
 
 /**
@@ -76,6 +107,7 @@ export async function basicPublishConfirmed(
   options: PublishConfirmedOptions = {},
 ): Promise<number> {
   const { exchange = "", properties = PERSISTENT, window = 256, onConfirm, signal } = options;
+  const firstIndex = options.firstIndex ?? 0;
   if (!Number.isInteger(window) || window < 1) {
     throw new RangeError(`Cannot use window ${window}: expected a positive integer`);
   }
@@ -89,9 +121,9 @@ export async function basicPublishConfirmed(
     try {
       await oldest.confirmed;
     } catch (error) {
-      throw describePublishError(error, confirmedCount);
+      throw describePublishError(error, firstIndex + confirmedCount);
     }
-    onConfirm?.(oldest.body, confirmedCount);
+    onConfirm?.(oldest.body, firstIndex + confirmedCount);
     confirmedCount++;
   };
   const connection = channel.connection;
@@ -112,13 +144,7 @@ export async function basicPublishConfirmed(
 /** A nack or an oversized message becomes a BrokerError; anything else (a lost connection) stays. */
 function describePublishError(error: unknown, index: number): unknown {
   const text = error instanceof Error ? error.message : String(error);
-  if (text === "Message rejected") {
-    return new BrokerError(
-      `The broker did not accept message ${index} (basic.nack: a full queue with ` +
-        `reject-publish, or an internal error)`,
-      { cause: error },
-    );
-  }
+  if (text === "Message rejected") return new PublishNackedError(index, { cause: error });
   const size = text.match(/message size (\d+) is larger than configured max size (\d+)/);
   if (size) {
     return new BrokerError(
@@ -130,6 +156,25 @@ function describePublishError(error: unknown, index: number): unknown {
   return error;
 }
 
+/**
+ * Bodies for {@linkcode publishReliably}, read by index as they are sent: an array, or anything
+ * with a `length` and an `at(index)`, so that a million bodies need not exist at once.
+ *
+ * @example
+ * ```ts
+ * import type { Bodies } from "./mod.ts";
+ *
+ * const numbers: Bodies = { length: 1_000_000, at: (i) => String(i) };
+ * const few: Bodies = ["a", "b"];
+ * ```
+ */
+export interface Bodies {
+  /** How many bodies there are. */
+  readonly length: number;
+  /** The body at `index`, 0 to `length - 1`. */
+  at(index: number): string | Uint8Array | undefined;
+}
+
 /** Options for {@linkcode publishReliably}. */
 export interface PublishReliablyOptions extends PublishConfirmedOptions, ReconnectOptions {
   /** Runs on each new channel before publishing, e.g. to declare the queue. Default: none. */
@@ -139,28 +184,54 @@ export interface PublishReliablyOptions extends PublishConfirmedOptions, Reconne
   /** Called when the broker lifts the block. Default: none. */
   onUnblocked?: () => void;
   /**
+   * Called when the broker refused a message (basic.nack) and it will be sent again, on a new
+   * channel after `delay` ms. Default: none.
+   */
+  onNacked?: (error: PublishNackedError, delay: number) => void;
+  /**
    * Where to count what happened, so that the counts are there even if the call rejects
    * (stopped by `signal` while reconnecting, say). Default: a new report.
    */
   report?: PublishReport;
 }
 
-/** What {@linkcode publishReliably} did. */
+/**
+ * What {@linkcode publishReliably} did.
+ *
+ * @example
+ * ```ts
+ * import type { PublishReport } from "./mod.ts";
+ *
+ * const report: PublishReport = { confirmed: 0, resent: 0, reconnects: 0, nacked: 0 };
+ * ```
+ */
 export interface PublishReport {
-  /** Messages the broker confirmed: all of them, when the call resolves. */
+  /** Messages the broker confirmed: all of them, unless stopped by the signal. */
   confirmed: number;
-  /** Messages published again after a reconnect because their confirm never came. */
+  /** Messages published again, after a reconnect or a nack, because no confirm had come. */
   resent: number;
   /** How often the connection was lost and re-established. */
   reconnects: number;
+  /** How often the broker refused a message (basic.nack) and it was sent again. */
+  nacked: number;
 }
 
 /**
- * Publishes every body with confirms and keeps going through lost connections: on a broker
- * restart it reconnects with backoff ({@linkcode withReconnect}) and publishes again, from the
- * first message not yet confirmed. So nothing is lost; a message whose confirm was lost with the
- * connection is sent again and may arrive twice (`resent` counts them). `onConfirm` sees each
- * index once, in order.
+ * Publishes every body with confirms and keeps going through what a broker or a cluster does
+ * to a publisher:
+ *
+ * - **A lost connection** (a restart, a node killed): it reconnects with backoff, to the next
+ *   broker of a list ({@linkcode withReconnect}), and publishes again from the first message not
+ *   yet confirmed.
+ * - **A refused message** (basic.nack), as a quorum queue sends while it elects a new leader:
+ *   it closes the channel, waits (100 ms, doubling), and publishes again from the first
+ *   message not confirmed on a new channel, which finds the new leader (on RabbitMQ 3.10 the
+ *   old channel keeps addressing the old one). It gives up after `giveUpAfter` ms of refusals
+ *   with no progress, with the {@linkcode PublishNackedError}.
+ *
+ * So nothing is lost: a message whose confirm was lost is sent again and may arrive twice
+ * (`resent` counts them). `onConfirm` sees each index once, in order. Bodies are read as they
+ * are sent ({@linkcode Bodies}).
  *
  * @example
  * ```ts ignore
@@ -175,26 +246,52 @@ export interface PublishReport {
  */
 export async function publishReliably(
   routingKey: string,
-  bodies: readonly (string | Uint8Array)[],
+  bodies: Bodies,
   options: PublishReliablyOptions = {},
 ): Promise<PublishReport> {
-  const report: PublishReport = options.report ?? { confirmed: 0, resent: 0, reconnects: 0 };
-  let sentUpTo = 0; // bodies[0, sentUpTo) were published at least once
+  const report = options.report ?? { confirmed: 0, resent: 0, reconnects: 0, nacked: 0 };
+  const { initialDelay = 100, maxDelay = 5000, giveUpAfter = 60_000, signal } = options;
+  let sentUpTo = 0; // bodies [0, sentUpTo) were published at least once
+  function* unconfirmed(from: number) {
+    for (let i = from; i < bodies.length; i++) {
+      sentUpTo = Math.max(sentUpTo, i + 1);
+      yield bodies.at(i)!;
+    }
+  }
+  // Refusals in a row, without a confirm in between: when they began, and the next pause.
+  let refusedSince: number | undefined;
+  let pause = initialDelay;
   await withReconnect(async (connection) => {
     connection.onblocked = (reason) => options.onBlocked?.(reason);
     connection.onunblocked = () => options.onUnblocked?.();
-    const channel = await connection.channel();
-    await options.prepare?.(channel);
-    function* unconfirmed(from: number) {
-      for (let i = from; i < bodies.length; i++) {
-        sentUpTo = Math.max(sentUpTo, i + 1);
-        yield bodies[i]!;
+    while (true) {
+      const channel = await connection.channel();
+      await options.prepare?.(channel);
+      try {
+        await basicPublishConfirmed(channel, routingKey, unconfirmed(report.confirmed), {
+          ...options,
+          firstIndex: report.confirmed,
+          onConfirm: (body) => {
+            refusedSince = undefined;
+            pause = initialDelay;
+            options.onConfirm?.(body, report.confirmed);
+            report.confirmed++; // not inside ?.(): that would skip it without an onConfirm
+          },
+        });
+        await channel.close().catch(() => {});
+        return;
+      } catch (error) {
+        if (!(error instanceof PublishNackedError) || connection.closed) throw error;
+        refusedSince ??= Date.now();
+        if (Date.now() - refusedSince >= giveUpAfter || signal?.aborted) throw error;
+        report.nacked++;
+        report.resent += sentUpTo - report.confirmed;
+        options.onNacked?.(error, pause);
+        await channel.close().catch(() => {});
+        await sleep(pause, undefined, { signal });
+        pause = Math.min(maxDelay, pause * 2);
       }
     }
-    await basicPublishConfirmed(channel, routingKey, unconfirmed(report.confirmed), {
-      ...options,
-      onConfirm: (body) => options.onConfirm?.(body, report.confirmed++),
-    });
   }, {
     ...options,
     onLost: (error) => {

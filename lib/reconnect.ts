@@ -7,7 +7,7 @@
  */
 
 import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
-import { connect, type ConnectOptions } from "./connection.ts";
+import { brokerIndex, connect, connectedTo, type ConnectOptions } from "./connection.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Options for {@linkcode withReconnect}. */
@@ -20,15 +20,20 @@ export interface ReconnectOptions extends ConnectOptions {
   giveUpAfter?: number;
   /** Called when the connection is lost, before reconnecting. Default: none. */
   onLost?: (error: Error) => void;
-  /** Called once connected again, with the milliseconds since the loss. Default: none. */
-  onReconnected?: (downtime: number) => void;
+  /**
+   * Called once connected again, with the milliseconds since the loss and the masked URL of the
+   * broker reached. Default: none.
+   */
+  onReconnected?: (downtime: number, url: string) => void;
 }
 
 /**
  * Connects and runs `session(connection)`. If the session fails because the connection was lost
  * (the broker restarted, the network dropped, heartbeats stopped), it reconnects with
  * exponential backoff and runs `session` again on the new connection; any other failure is
- * thrown as is. The first connect is not retried, so a wrong URL fails at once. The connection
+ * thrown as is. With a list of brokers (a cluster's nodes), each reconnect starts at the broker
+ * after the one lost and goes round the list, so a dead node is not waited for while others
+ * answer. The first connect is not retried, so a wrong URL fails at once. The connection
  * is closed when the session returns. Resolves to what the last session returned.
  *
  * A session must therefore be safe to run again: declare what it needs, and resume rather than
@@ -63,11 +68,20 @@ export async function withReconnect<T>(
         throw error;
       }
       const lostAt = Date.now();
+      const startAt = (brokerIndex(connection) ?? -1) + 1;
       options.onLost?.(error instanceof Error ? error : new Error(String(error)));
       options.logger?.warn("amqp: reconnecting");
-      connection = await reconnect({ ...options, initialDelay, maxDelay, giveUpAfter, lostAt });
-      options.logger?.info(`amqp: reconnected after ${Date.now() - lostAt} ms`);
-      options.onReconnected?.(Date.now() - lostAt);
+      connection = await reconnect({
+        ...options,
+        initialDelay,
+        maxDelay,
+        giveUpAfter,
+        lostAt,
+        startAt,
+      });
+      const url = connectedTo(connection) ?? "";
+      options.logger?.info(`amqp: reconnected to ${url} after ${Date.now() - lostAt} ms`);
+      options.onReconnected?.(Date.now() - lostAt, url);
       continue;
     }
     await closeQuietly(connection);
@@ -85,6 +99,7 @@ async function reconnect(
     maxDelay: number;
     giveUpAfter: number;
     lostAt: number;
+    startAt: number;
   },
 ): Promise<AMQPBaseClient> {
   for (let attempt = 0;; attempt++) {

@@ -11,7 +11,8 @@ import { type ReconnectOptions, withReconnect } from "./reconnect.ts";
 
 /**
  * The standard lines for a lost and regained connection, written through `write`
- * (scripts pass `console.error`), as `onLost`/`onReconnected` options.
+ * (scripts pass `console.error`), as `onLost`/`onReconnected` options. Given the `--idle`
+ * timer, they also stop its clock while reconnecting: idle means no message while connected.
  *
  * @example
  * ```ts
@@ -22,10 +23,17 @@ import { type ReconnectOptions, withReconnect } from "./reconnect.ts";
  */
 export function reconnectLines(
   write: (line: string) => void,
+  idle?: { pause(): void; reset(): void },
 ): Pick<ReconnectOptions, "onLost" | "onReconnected"> {
   return {
-    onLost: (error) => write(` [!] Connection lost (${failure(error).line}); reconnecting`),
-    onReconnected: (ms) => write(` [*] Reconnected after ${(ms / 1000).toFixed(1)} s`),
+    onLost: (error) => {
+      idle?.pause();
+      write(` [!] Connection lost (${failure(error).line}); reconnecting`);
+    },
+    onReconnected: (ms, url) => {
+      idle?.reset();
+      write(` [*] Reconnected to ${url} after ${(ms / 1000).toFixed(1)} s`);
+    },
   };
 }
 

@@ -187,6 +187,8 @@ export interface SpawnOptions {
    * foreground job, so that {@linkcode signalGroup} reaches it and all its children at once.
    */
   ownGroup?: boolean;
+  /** Hears every line as it comes, stdout and stderr alike. Default: none. */
+  onLine?: (line: string) => void;
 }
 
 function command(argv: string[], options: SpawnOptions = {}): Deno.Command {
@@ -282,6 +284,7 @@ export async function runCommandUntil(
   const onLine = (into: string[]) => (line: string) => {
     into.push(line);
     all.push(line);
+    options?.onLine?.(line);
     if (!readyYet && ready(all)) {
       readyYet = true;
       resolveReady();
@@ -363,5 +366,60 @@ export function silentPeer(): { port: number; received: Promise<number> } & Disp
     port: (listener.addr as Deno.NetAddr).port,
     received,
     [Symbol.dispose]: () => listener.close(),
+  };
+}
+
+/**
+ * A TCP proxy on a free local port to 127.0.0.1:`target`. `cut()` closes the connections open
+ * through it, as a network failure would; `refuse(ms)` also turns new ones away for that long.
+ */
+export function tcpProxy(
+  target: number,
+): { port: number; url: string; cut(): void; refuse(ms: number): void } & Disposable {
+  let listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const open = new Set<Deno.Conn>();
+  let disposed = false;
+  const serve = async (on: Deno.Listener) => {
+    for await (const client of on) {
+      const server = await Deno.connect({ hostname: "127.0.0.1", port: target }).catch(() => null);
+      if (!server) {
+        client.close();
+        continue;
+      }
+      open.add(client).add(server);
+      client.readable.pipeTo(server.writable).catch(() => {});
+      server.readable.pipeTo(client.writable).catch(() => {});
+    }
+  };
+  serve(listener).catch(() => {});
+  const cut = () => {
+    for (const conn of open) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+    open.clear();
+  };
+  return {
+    port,
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    cut,
+    refuse(ms: number) {
+      cut();
+      listener.close();
+      setTimeout(() => {
+        if (disposed) return;
+        listener = Deno.listen({ hostname: "127.0.0.1", port });
+        serve(listener).catch(() => {});
+      }, ms);
+    },
+    [Symbol.dispose]() {
+      disposed = true;
+      cut();
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+    },
   };
 }

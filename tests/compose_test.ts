@@ -8,7 +8,7 @@ import { DEFAULT_URL } from "../lib/mod.ts";
 
 const text = await Deno.readTextFile(new URL("../compose.yaml", import.meta.url));
 // deno-lint-ignore no-explicit-any
-const compose: any = parse(text);
+const compose: any = parse(text, { merge: true }); // YAML merge keys, as Compose resolves them
 const rabbitmq = compose.services.rabbitmq;
 
 /** The value Compose gives `${NAME:-default}` when NAME is unset. */
@@ -43,4 +43,31 @@ Deno.test("compose.yaml's broker matches the default AMQP_URL", () => {
   ok(rabbitmq.healthcheck?.test?.includes("rabbitmq-diagnostics"), "healthcheck");
   deepEqual(rabbitmq.volumes, ["rabbitmq-data:/var/lib/rabbitmq"]);
   ok("rabbitmq-data" in compose.volumes, "named volume declared");
+});
+
+Deno.test("compose.yaml's cluster profile matches deno task cluster", async () => {
+  const nodes = ["rabbit1", "rabbit2", "rabbit3"].map((name) => [name, compose.services[name]]);
+  const tasks = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url))).tasks;
+  const source = await Deno.readTextFile(new URL("../tools/private_cluster.ts", import.meta.url));
+  const ports = source.match(/ports: \{ type: "string", default: "([\d,]+)" \}/)?.[1]?.split(",");
+  ok(tasks.cluster && ports?.length === 3, "deno task cluster and its default ports");
+  const conf = await Deno.readTextFile(new URL("../compose/cluster.conf", import.meta.url));
+  match(conf, /^cluster_formation\.peer_discovery_backend = classic_config$/m);
+  for (const [i, [name, node]] of nodes.entries()) {
+    deepEqual(node.profiles, ["cluster"], name);
+    deepEqual(node.image, rabbitmq.image, `${name} runs the single broker's image`);
+    deepEqual(node.hostname, name);
+    ok(node.ports.includes(`127.0.0.1:${ports![i]}:5672`), `${name} on deno task cluster's port`);
+    ok(node.volumes.includes("./compose/cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro"));
+    match(
+      conf,
+      new RegExp(`^cluster_formation\\.classic_config\\.nodes\\.${i + 1} = rabbit@${name}$`, "m"),
+    );
+    // One cookie for all, defaulting to the same value.
+    deepEqual(
+      node.environment.RABBITMQ_ERLANG_COOKIE,
+      nodes[0]![1].environment.RABBITMQ_ERLANG_COOKIE,
+    );
+    deepEqual(unsetDefault(node.environment.RABBITMQ_DEFAULT_USER), new URL(DEFAULT_URL).username);
+  }
 });

@@ -1,6 +1,7 @@
 import { deepEqual, match, ok } from "node:assert/strict";
 import { basicPublishConfirmed } from "../lib/mod.ts";
-import { depth, numbers, received, run, withChannel, withQueue } from "./_helpers.ts";
+import { BROKER_URL, depth, fill, numbers, received, run, runUntil } from "./_helpers.ts";
+import { tcpProxy, withChannel, withQueue } from "./_helpers.ts";
 
 const STYLES = ["callback", "get", "iterator"];
 
@@ -112,3 +113,23 @@ Deno.test("a poison message (body not UTF-8) is parked in QUEUE.dead once; the r
       }));
   }
 });
+
+Deno.test("consumer.ts --idle counts quiet time while connected, not time spent reconnecting", () =>
+  withQueue("idle-reconnect", 0, async (queue) => {
+    using proxy = tcpProxy(Number(new URL(BROKER_URL).port || 5672));
+    const { finished } = await runUntil(
+      "consumer.ts",
+      ["--queue", queue, "--idle", "1"],
+      (lines) => lines.some((line) => line.includes("Waiting for messages")),
+      { env: { AMQP_URL: proxy.url }, allowNet: "127.0.0.1" },
+    );
+    // The broker is out of reach for 2.5 s, longer than --idle; messages arrive meanwhile.
+    proxy.refuse(2500);
+    await fill(queue, 5);
+    const { code, stdout, stderr } = await finished;
+    deepEqual(code, 0, stderr);
+    match(stderr, /Connection lost .*\n.*Reconnected to /);
+    deepEqual(received(stdout), numbers(5));
+    match(stdout, /No message for 1 s, stopping/);
+    deepEqual(await depth(queue), 0);
+  }));

@@ -50,6 +50,17 @@ Deno.test("no broker at the URL: one masked line on stderr, exit 1, quickly", as
   }
 });
 
+Deno.test("a list of brokers, none answering: one line naming each, masked, exit 1", async () => {
+  const url = `amqp://guest:hunter2@127.0.0.1:${closedPort()},127.0.0.1:${closedPort()}`;
+  const result = await run("consumer.ts", ["--url", url], { allowNet: "127.0.0.1" });
+  assertOneLineError(
+    result,
+    1,
+    /^Cannot connect to any of 2 brokers: amqp:\/\/guest:\*\*\*\*@127\.0\.0\.1:\d+: connection refused.*; amqp:\/\/guest:\*\*\*\*@127\.0\.0\.1:\d+: connection refused/,
+    "hunter2",
+  );
+});
+
 Deno.test("a port that accepts TCP but never answers: timeout line, exit 1, socket released", async () => {
   using peer = silentPeer();
   const url = `amqp://guest:guest@127.0.0.1:${peer.port}/?connection_timeout=500`;

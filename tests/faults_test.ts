@@ -42,7 +42,7 @@ Deno.test("faults on a private RabbitMQ node", async (t) => {
         const { code, stdout, stderr } = await finished;
         deepEqual(code, 0, stderr);
         match(stderr, /Connection lost .*; reconnecting/);
-        const recovery = Number(stderr.match(/Reconnected after ([\d.]+) s/)?.[1]);
+        const recovery = Number(stderr.match(/Reconnected to \S+ after ([\d.]+) s/)?.[1]);
         // Every index was reported confirmed exactly once, in order.
         const confirmed = [...stdout.matchAll(/^ \[x\] Sent '(\d+)'$/gm)].map((m) => m[1]);
         deepEqual(confirmed, numbers(total));
@@ -77,14 +77,14 @@ Deno.test("faults on a private RabbitMQ node", async (t) => {
         await broker.ctl("start_app");
         const { code, stdout, stderr } = await finished;
         deepEqual(code, 0, stderr);
-        match(stderr, /Reconnected after/);
+        match(stderr, /Reconnected to amqp:\/\/guest:\*\*\*\*@127\.0\.0\.1:\d+ after/);
         const bodies = received(stdout);
         const distinct = new Set(bodies);
         const missing = numbers(30_000).filter((body) => !distinct.has(body)).length;
         log(
           `in queue 30000, processed ${bodies.length} (${distinct.size} distinct, ` +
             `${bodies.length - distinct.size} twice), missing ${missing}, ` +
-            `reconnected after ${stderr.match(/Reconnected after ([\d.]+) s/)?.[1]} s`,
+            `reconnected after ${stderr.match(/Reconnected to \S+ after ([\d.]+) s/)?.[1]} s`,
         );
         deepEqual(missing, 0);
         deepEqual(await depth(queue, url), 0);

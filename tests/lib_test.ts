@@ -1,8 +1,11 @@
-import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
 import {
   basicPublishConfirmed,
   BrokerError,
+  brokerUrls,
   connect,
+  connectedTo,
+  declareQueue,
   DEFAULT_URL,
   failure,
   forEachMessage,
@@ -11,6 +14,8 @@ import {
   maskUrl,
   parseFlags,
   pollMessage,
+  PublishNackedError,
+  publishReliably,
   secondsFlag,
   UsageError,
 } from "../lib/mod.ts";
@@ -23,7 +28,7 @@ import {
   silentPeer,
   uniqueQueue,
 } from "./_helpers.ts";
-import { withQueue } from "./_helpers.ts";
+import { withChannel, withQueue, withQueueName } from "./_helpers.ts";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 
 /** Opens a connection and channel for a test; the connection closes when disposed. */
@@ -312,4 +317,89 @@ Deno.test("forEachMessage() resolves on abort; a throwing handler rejects and lo
       deepEqual([seen, most], [numbers(30), 1]);
     });
   });
+});
+
+Deno.test("brokerUrls(): a list takes what each entry leaves out from the first", () => {
+  deepEqual(brokerUrls("amqp://u:p@h1:5672"), ["amqp://u:p@h1:5672"]);
+  deepEqual(brokerUrls("amqp://u:p@h1:5672/v?heartbeat=5,h2:5673,amqps://x:y@h3"), [
+    "amqp://u:p@h1:5672/v?heartbeat=5",
+    "amqp://u:p@h2:5673/v?heartbeat=5",
+    "amqps://x:y@h3/v?heartbeat=5",
+  ]);
+  throws(() => brokerUrls("amqp://h1,,h2"), /empty entry/);
+  throws(() => brokerUrls("amqp://h1,http://h2"), /scheme must be amqp/);
+  // A comma inside a password stays inside it, and inside the mask.
+  deepEqual(maskUrl("amqp://u:pa,ss@h1,h2"), "amqp://u:****@h1,h2");
+  deepEqual(maskUrl("amqp://u:p@h1,amqp://v:q@h2"), "amqp://u:****@h1,amqp://v:****@h2");
+});
+
+Deno.test("connect() with a list: the first broker that answers, named by connectedTo()", async (t) => {
+  const closed = () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = listener.addr as Deno.NetAddr;
+    listener.close();
+    return `amqp://guest:secret@127.0.0.1:${port}`;
+  };
+  await t.step("the first is down: the second", async () => {
+    const connection = await connect({ url: `${closed()},${BROKER_URL}` });
+    deepEqual(connectedTo(connection), maskUrl(BROKER_URL));
+    await connection.close();
+  });
+  await t.step("all down: one line naming each", async () => {
+    const [a, b] = [closed(), closed()];
+    await rejects(connect({ url: `${a},${b}` }), (error: Error) => {
+      ok(error instanceof BrokerError);
+      match(
+        error.message,
+        /^Cannot connect to any of 2 brokers: amqp:\/\/guest:\*\*\*\*@127\.0\.0\.1:\d+: connection refused.*; amqp:\/\/guest:\*\*\*\*@127\.0\.0\.1:\d+: connection refused/,
+      );
+      ok(!error.message.includes("secret"));
+      return true;
+    });
+  });
+});
+
+Deno.test("publishReliably(): a refused message is sent again on a new channel, never dropped", async (t) => {
+  // Classic: RabbitMQ 3.10's quorum queues apply reject-publish loosely (they took all ten).
+  const full = { "x-max-length": 5, "x-overflow": "reject-publish" };
+  await t.step(
+    "the queue makes room meanwhile: every message confirmed, refusals counted",
+    () =>
+      withQueueName("nack-retry", async (queue) => {
+        await withChannel((channel) =>
+          declareQueue(channel, queue, { type: "classic", arguments: full })
+        );
+        // A reader takes one message every 100 ms, so each refusal is followed by room.
+        const reader = setInterval(() => {
+          withChannel((channel) => channel.basicGet(queue, { noAck: true })).catch(() => {});
+        }, 100);
+        try {
+          const report = await publishReliably(queue, numbers(10), { url: BROKER_URL, window: 1 });
+          deepEqual(report.confirmed, 10);
+          ok(report.nacked >= 1, `${report.nacked} refusals`);
+        } finally {
+          clearInterval(reader);
+        }
+      }),
+  );
+  await t.step(
+    "no room ever: the refusal is reported after giveUpAfter, with its index",
+    () =>
+      withQueueName("nack-give-up", async (queue) => {
+        await withChannel((channel) =>
+          declareQueue(channel, queue, { type: "classic", arguments: full })
+        );
+        const report = { confirmed: 0, resent: 0, reconnects: 0, nacked: 0 };
+        const started = performance.now();
+        await rejects(
+          publishReliably(queue, numbers(10), { url: BROKER_URL, giveUpAfter: 800, report }),
+          (error: Error) => error instanceof PublishNackedError && error.index === 5,
+        );
+        const ms = performance.now() - started;
+        ok(ms >= 800 && ms < 5000, `${ms} ms`);
+        deepEqual(report.confirmed, 5);
+        ok(report.nacked >= 2, `${report.nacked} refusals`);
+        deepEqual(await depth(queue), 5);
+      }),
+  );
 });

@@ -494,6 +494,7 @@ Deno.test("the logger hears the connect, the close, a failed connect and a lost 
   await rejects(connect({ url: "amqp://127.0.0.1:1", logger }), BrokerError);
   await using fake = fakeBroker(async (peer) => {
     await peer.handshake();
+    await settle(); // the test hears it as a lost connection, not a failed connect
     peer.close();
   });
   const doomed = await connect({ url: fake.url, logger });

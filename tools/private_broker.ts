@@ -1,8 +1,9 @@
 /**
  * A private, throwaway RabbitMQ node from the local `rabbitmq-server` installation: its own node
  * name, ports, Erlang cookie and data directory under a temporary folder, so it never touches the
- * user's broker. The tests use it for faults (restarts, alarms, TLS) and `deno task test` /
- * `deno task demo` use it when nothing answers at `AMQP_URL`.
+ * user's broker. The tests use it for faults (restarts, alarms, TLS, `kill -9`), `deno task
+ * test` / `deno task demo` when nothing answers at `AMQP_URL`, and private_cluster.ts three at a
+ * time.
  *
  * The scripts in `/usr/lib/rabbitmq/bin` (Debian) are run directly rather than through
  * `/usr/sbin`'s wrappers, which would switch to the `rabbitmq` user: the node then runs as the
@@ -28,6 +29,16 @@ export interface PrivateBrokerOptions {
   timeout?: number;
   /** The AMQP port. Default: a free one between 20000 and 32000 ({@linkcode freePort}). */
   port?: number;
+  /** The Erlang node name, `name@localhost`. Default: a new, unique one. */
+  node?: string;
+  /** The Erlang distribution port. Default: a free one. */
+  distPort?: number;
+  /** The Erlang cookie; the nodes of a cluster share one. Default: a new, random one. */
+  cookie?: string;
+  /** The folder for its data, logs and config. Default: a new temporary folder. */
+  dir?: string;
+  /** Where the node's output goes: its folder (default), or nowhere, for a node left running. */
+  output?: "file" | "null";
 }
 
 /** A running private node. Dispose of it (`await using`) to stop it and delete its folder. */
@@ -36,6 +47,8 @@ export interface PrivateBroker extends AsyncDisposable {
   url: string;
   /** `amqps://guest:guest@localhost:PORT` when started with `tls`. */
   tlsUrl?: string;
+  /** The AMQP port. */
+  port: number;
   /** The Erlang node name, e.g. `deno-test-1a2b3c4d@localhost`. */
   node: string;
   /** The temporary folder that holds its data, logs and config (and its Erlang cookie). */
@@ -44,6 +57,10 @@ export interface PrivateBroker extends AsyncDisposable {
   bin: string;
   /** Runs `rabbitmqctl -n NODE ...args` and returns its stdout; throws with stderr on failure. */
   ctl(...args: string[]): Promise<string>;
+  /** Kills the node's Erlang VM with SIGKILL, as a crash would, and waits until it is gone. */
+  kill(): Promise<void>;
+  /** Starts the node again after `kill()`, with its data, and waits until it answers. */
+  restart(): Promise<void>;
   /** Stops the node and removes its folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -115,8 +132,8 @@ export async function startPrivateBroker(
         "AMQP_URL to a running broker",
     );
   }
-  const dir = await Deno.makeTempDir({ prefix: "rabbitmq-deno-" });
-  const node = `deno-test-${crypto.randomUUID().slice(0, 8)}@localhost`;
+  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "rabbitmq-deno-" });
+  const node = options.node ?? `deno-test-${crypto.randomUUID().slice(0, 8)}@localhost`;
   const port = options.port ?? freePort();
   const tlsPort = options.tls ? freePort() : undefined;
   const config = [
@@ -134,13 +151,20 @@ export async function startPrivateBroker(
       : []),
     ...(options.config ?? []),
   ];
+  await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(`${dir}/rabbitmq.conf`, config.join("\n") + "\n");
   await Deno.writeTextFile(`${dir}/enabled_plugins`, "[].\n");
+  // Erlang reads the cookie from HOME and insists that only its owner may read it.
+  const cookie = `${dir}/.erlang.cookie`;
+  await Deno.remove(cookie).catch(() => {});
+  await Deno.writeTextFile(cookie, options.cookie ?? crypto.randomUUID().replaceAll("-", ""), {
+    mode: 0o400,
+  });
   const env = {
     HOME: dir,
     RABBITMQ_NODENAME: node,
     RABBITMQ_NODE_PORT: String(port),
-    RABBITMQ_DIST_PORT: String(freePort()),
+    RABBITMQ_DIST_PORT: String(options.distPort ?? freePort()),
     RABBITMQ_MNESIA_BASE: `${dir}/mnesia`,
     RABBITMQ_LOG_BASE: `${dir}/log`,
     RABBITMQ_CONFIG_FILE: `${dir}/rabbitmq.conf`,
@@ -148,19 +172,43 @@ export async function startPrivateBroker(
     RABBITMQ_PID_FILE: `${dir}/rabbitmq.pid`,
     RABBITMQ_CONF_ENV_FILE: "/dev/null",
   };
-  const log = await Deno.open(`${dir}/server.log`, { write: true, create: true });
-  const server = new Deno.Command(`${bin}/rabbitmq-server`, {
-    env,
-    cwd: dir,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // Keep the node's output in its folder (and out of the tests' output).
-  server.stdout.pipeTo(log.writable, { preventClose: true }).catch(() => {});
-  server.stderr.pipeTo(log.writable).catch(() => {});
+
   let exited = false;
-  const status = server.status.then((s) => (exited = true, s));
+  let status: Promise<unknown> = Promise.resolve();
+  const spawn = async () => {
+    exited = false;
+    const toFile = (options.output ?? "file") === "file";
+    const server = new Deno.Command(`${bin}/rabbitmq-server`, {
+      env,
+      cwd: dir,
+      stdin: "null",
+      stdout: toFile ? "piped" : "null",
+      stderr: toFile ? "piped" : "null",
+    }).spawn();
+    if (toFile) {
+      // Keep the node's output in its folder (and out of the tests' output).
+      const log = await Deno.open(`${dir}/server.log`, { write: true, create: true, append: true });
+      server.stdout!.pipeTo(log.writable, { preventClose: true }).catch(() => {});
+      server.stderr!.pipeTo(log.writable).catch(() => {});
+    } else {
+      server.unref();
+    }
+    status = server.status.then((s) => (exited = true, s));
+  };
+  const ready = async () => {
+    try {
+      await waitForPort(port, options.timeout ?? 60_000, () => exited);
+      if (tlsPort) await waitForPort(tlsPort, 10_000, () => exited);
+    } catch (error) {
+      const tail = await Deno.readTextFile(`${dir}/server.log`).catch(() => "");
+      if (!exited) killByPidFile(`${dir}/rabbitmq.pid`);
+      await stop();
+      throw new Error(
+        `The private RabbitMQ node did not start (${(error as Error).message}): ` +
+          tail.trim().split("\n").slice(-1)[0],
+      );
+    }
+  };
 
   const ctl = async (...args: string[]) => {
     const { success, stdout, stderr } = await new Deno.Command(`${bin}/rabbitmqctl`, {
@@ -188,25 +236,24 @@ export async function startPrivateBroker(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
 
-  try {
-    await waitForPort(port, options.timeout ?? 60_000, () => exited);
-    if (tlsPort) await waitForPort(tlsPort, 10_000, () => exited);
-  } catch (error) {
-    const tail = await Deno.readTextFile(`${dir}/server.log`).catch(() => "");
-    if (!exited) killByPidFile(`${dir}/rabbitmq.pid`);
-    await stop();
-    throw new Error(
-      `The private RabbitMQ node did not start (${(error as Error).message}): ` +
-        tail.trim().split("\n").slice(-1)[0],
-    );
-  }
+  await spawn();
+  await ready();
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     tlsUrl: tlsPort ? `amqps://guest:guest@localhost:${tlsPort}` : undefined,
+    port,
     node,
     dir,
     bin,
     ctl,
+    async kill() {
+      killByPidFile(`${dir}/rabbitmq.pid`);
+      await status;
+    },
+    async restart() {
+      await spawn();
+      await ready();
+    },
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -1,0 +1,113 @@
+// Running the commands a reader is shown, exactly as written: each README `sh` block, and each
+// script's header command, as one scenario. Long-running commands (consumers, workers,
+// servers, `deno task cluster`) start first, each in a process group of its own as a terminal
+// starts a job; the rest run in order; then Ctrl+C goes to each group, and all must exit 0.
+
+import { deepEqual, doesNotMatch, ok } from "node:assert/strict";
+import { dirname } from "node:path";
+import { ROOT, runCommand, runCommandUntil, signalGroup } from "./_helpers.ts";
+import type { Ran } from "./_helpers.ts";
+
+/** Commands that keep running until Ctrl+C. */
+const LONG_RUNNING =
+  /(consumer|worker|receive_\w+|rpc_server|dead_letter_worker)\.ts(?!.*--(idle|max))|deno task (consume|cluster)\b/;
+/** What a long-running command prints once it is ready for work. */
+const READY = /Waiting for|Awaiting RPC requests|To exit press CTRL\+C|Ctrl\+C stops/;
+/** What a permission problem looks like: a script must never need more than its command grants. */
+const PERMISSION_ERROR = /Requires \w+ access|not allowed, run with|NotCapable|PermissionDenied/;
+
+/** A sequence of commands a reader runs together: one README block, or one folder's headers. */
+export interface Scenario {
+  name: string;
+  commands: string[];
+}
+
+/**
+ * The `sh` blocks of a README, one scenario each: its command lines, comments removed; a line
+ * marked `# in two terminals` twice.
+ */
+export function readmeScenarios(markdown: string): Scenario[] {
+  const blocks = [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+  return blocks.map((block) => {
+    const commands = block.split("\n").flatMap((line) => {
+      const command = line.replace(/\s+#.*$/, "").trim();
+      if (!command) return [];
+      return /# in two terminals/.test(line) ? [command, command] : [command];
+    });
+    return { name: `README: ${commands[0]}`, commands };
+  });
+}
+
+/** The run commands in the headers of the scripts, examples, patterns, tools and benches. */
+export async function headerScenarios(): Promise<Scenario[]> {
+  const folders = new Map<string, string[]>();
+  const files = ["producer.ts", "consumer.ts"];
+  for (const folder of ["examples", "tools", "bench", ...await subfolders("patterns")]) {
+    for await (const entry of Deno.readDir(`${ROOT}${folder}`)) {
+      if (entry.name.endsWith(".ts")) files.push(`${folder}/${entry.name}`);
+    }
+  }
+  for (const file of files.toSorted()) {
+    const source = await Deno.readTextFile(`${ROOT}${file}`);
+    const header = (source.match(/^\/\*\*[\s\S]*?\*\//)?.[0] ?? "").replace(/\\\n \*\s+/g, "");
+    const commands = [...header.matchAll(/^ \*\s+(deno (?:run|task) .*)$/gm)].map((m) => m[1]!);
+    const folder = dirname(file);
+    folders.set(folder, [...folders.get(folder) ?? [], ...commands]);
+  }
+  return [...folders].map(([folder, commands]) => ({ name: `headers of ${folder}/`, commands }));
+}
+
+async function subfolders(folder: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(`${ROOT}${folder}`)) {
+    if (entry.isDirectory) names.push(`${folder}/${entry.name}`);
+  }
+  return names;
+}
+
+/**
+ * Runs one scenario in the repository with `env` (`AMQP_URL`): an `export NAME=VALUE` line sets
+ * a variable for the commands after it; long-running commands start first; the rest run in
+ * order, each to exit 0; then Ctrl+C to each long-running one, which must then exit 0 as well.
+ * No command may report a missing permission, and each must print something.
+ */
+export async function runScenario({ commands }: Scenario, env: Record<string, string>) {
+  const shell = (command: string) => ["bash", "-c", `exec ${command}`];
+  // The environment each command sees: what the `export` lines before it set.
+  const envs: Record<string, string>[] = [];
+  for (const command of commands) {
+    const exported = command.match(/^export (\w+)=(\S+)$/);
+    if (exported) env = { ...env, [exported[1]!]: exported[2]! };
+    envs.push(env);
+  }
+  const running: { command: string; child: Deno.ChildProcess; finished: Promise<Ran> }[] = [];
+  for (const [i, command] of commands.entries()) {
+    if (!LONG_RUNNING.test(command)) continue;
+    const ready = (lines: string[]) => READY.test(lines.join("\n"));
+    const started = await runCommandUntil(shell(command), ready, { env: envs[i], ownGroup: true });
+    running.push({ command, ...started });
+  }
+  const results: [string, Ran][] = [];
+  for (const [i, command] of commands.entries()) {
+    if (LONG_RUNNING.test(command) || command.startsWith("export ")) continue;
+    const ran = await runCommand(shell(command), { env: envs[i] });
+    deepEqual(ran.code, 0, `${command}\n${ran.stdout}${ran.stderr}`);
+    results.push([command, ran]);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // a reader types the next one
+  }
+  for (const { command, child } of running.toReversed()) {
+    signalGroup(child, "SIGINT");
+    // Under `deno task` the script gets a second copy of the press a moment later: give it one.
+    if (!command.startsWith("deno task")) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      signalGroup(child, "SIGINT");
+    }
+    const ran = await running.find((r) => r.child === child)!.finished;
+    deepEqual(ran.code, 0, `${command} after Ctrl+C\n${ran.stdout}${ran.stderr}`);
+    results.push([command, ran]);
+  }
+  for (const [command, { stdout, stderr }] of results) {
+    doesNotMatch(stdout + stderr, PERMISSION_ERROR, command);
+    ok(stdout.trim().length > 0, `${command} printed nothing`);
+  }
+}
