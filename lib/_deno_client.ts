@@ -16,6 +16,7 @@ import { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { AMQPError } from "@cloudamqp/amqp-client/amqp-error";
 import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
+import { DenoChannel, type FrameSink } from "./_deno_channel.ts";
 
 const PROTOCOL_HEADER = new Uint8Array([65, 77, 81, 80, 0, 0, 9, 1]); // "AMQP" 0-9-1
 const FRAME_OVERHEAD = 8; // type (1) + channel (2) + size (4) + frame end (1)
@@ -82,13 +83,14 @@ class ProtocolError extends Error {
 }
 
 /** AMQPBaseClient on Deno.Conn: TCP_NODELAY, coalesced writes, a peer that is checked. */
-export class DenoAMQPClient extends AMQPBaseClient {
+export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
   readonly #options: DenoClientOptions;
   readonly #maxBodySize: number;
   #conn: Deno.Conn | Deno.TlsConn | undefined;
   // Bytes waiting for the socket, copied in once; a write sends `#outbox[0, #queued)` while new
   // sends fill the other buffer (`#spare`), then the two trade places.
   #outbox = new Uint8Array(64 * 1024);
+  #outboxView = new DataView(this.#outbox.buffer);
   #spare = new Uint8Array(64 * 1024);
   #queued = 0;
   #flushed: (() => void)[] = [];
@@ -154,15 +156,28 @@ export class DenoAMQPClient extends AMQPBaseClient {
     return this.#failure;
   }
 
-  /** A channel; past `channelMax`, an error that says how many the connection allows. */
+  /**
+   * A channel, as the client opens one, but a {@linkcode DenoChannel}, whose publishes and acks
+   * are written straight into the socket's queue; past `channelMax`, an error that says how
+   * many the connection allows.
+   */
   override channel(id?: number): Promise<AMQPChannel> {
-    return super.channel(id).catch((error: Error) => {
-      if (!/Max number of channels reached/.test(error.message)) throw error;
-      throw new AMQPError(
-        `Cannot open another channel: this connection allows ${this.channelMax} (channelMax)`,
-        this,
+    if (this.closed) return Promise.reject(new AMQPError("Connection closed", this));
+    const existing = id && id > 0 ? this.channels[id] : undefined;
+    if (existing) return Promise.resolve(existing);
+    if (!id) id = this.channels.findIndex((channel) => channel === undefined);
+    if (id === -1) id = this.channels.length;
+    if (this.channelMax > 0 && id > this.channelMax) {
+      return Promise.reject(
+        new AMQPError(
+          `Cannot open another channel: this connection allows ${this.channelMax} (channelMax)`,
+          this,
+        ),
       );
-    });
+    }
+    const channel = new DenoChannel(this, id);
+    this.channels[id] = channel;
+    return channel.open();
   }
 
   override close(reason?: string, code?: number): Promise<void> {
@@ -434,24 +449,55 @@ export class DenoAMQPClient extends AMQPBaseClient {
    */
   override send(bytes: Uint8Array): Promise<void> {
     if (!this.#conn) return Promise.reject(new AMQPError("Socket not connected", this));
-    if (this.#queued + bytes.length > OUTBOX_MAX) {
+    const at = this.reserve(bytes.length);
+    if (at >= 0) this.#outbox.set(bytes, at);
+    return (at >= 0 ? this.commit(bytes.length) : undefined) ?? Promise.resolve();
+  }
+
+  /**
+   * Room for `size` more bytes at the end of the queue for the socket: returns where they go in
+   * {@linkcode outBytes} / {@linkcode outView}, or -1 when the connection is gone (its failure
+   * reaches the channels through #fail). Write there, then {@linkcode commit} what was written:
+   * frames built in place, with no copy and no allocation (DenoChannel publishes and acks so).
+   */
+  reserve(size: number): number {
+    if (!this.#conn) return -1;
+    if (this.#queued + size > OUTBOX_MAX) {
       this.#fail(
         new AMQPError(`The broker does not read: ${OUTBOX_MAX >> 20} MiB wait to be sent`, this),
       );
-      return Promise.resolve();
+      return -1;
     }
-    if (this.#queued + bytes.length > this.#outbox.length) {
-      const larger = new Uint8Array(Math.max(this.#outbox.length * 2, this.#queued + bytes.length));
+    if (this.#queued + size > this.#outbox.length) {
+      const larger = new Uint8Array(Math.max(this.#outbox.length * 2, this.#queued + size));
       larger.set(this.#outbox.subarray(0, this.#queued));
       this.#outbox = larger;
+      this.#outboxView = new DataView(larger.buffer);
     }
-    this.#outbox.set(bytes, this.#queued);
-    this.#queued += bytes.length;
-    const written = this.#queued > OUTBOX_WAIT
-      ? new Promise<void>((resolve) => this.#flushed.push(resolve))
-      : Promise.resolve();
+    return this.#queued;
+  }
+
+  /** The bytes {@linkcode reserve} hands out offsets into. */
+  get outBytes(): Uint8Array {
+    return this.#outbox;
+  }
+
+  /** {@linkcode outBytes}, as a DataView. */
+  get outView(): DataView {
+    return this.#outboxView;
+  }
+
+  /**
+   * Queues the `used` bytes written after {@linkcode reserve}. Returns `undefined` when the
+   * caller need not wait, or a promise that resolves once the queue is written (past
+   * OUTBOX_WAIT: the backpressure for a fast publisher).
+   */
+  commit(used: number): Promise<void> | undefined {
+    this.#queued += used;
     if (!this.#writing) this.#flush();
-    return written;
+    return this.#queued > OUTBOX_WAIT
+      ? new Promise<void>((resolve) => this.#flushed.push(resolve))
+      : undefined;
   }
 
   async #flush(): Promise<void> {
@@ -461,6 +507,7 @@ export class DenoAMQPClient extends AMQPBaseClient {
         const out = this.#outbox.subarray(0, this.#queued);
         const flushed = this.#flushed;
         [this.#outbox, this.#spare] = [this.#spare, this.#outbox];
+        this.#outboxView = new DataView(this.#outbox.buffer);
         this.#queued = 0;
         this.#flushed = [];
         this.#writeStarted = Date.now();

@@ -6,6 +6,7 @@
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
+import { DenoChannel } from "./_deno_channel.ts";
 import { BrokerError } from "./errors.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ReconnectOptions, withReconnect } from "./reconnect.ts";
@@ -103,7 +104,7 @@ export class PublishNackedError extends BrokerError {
 export async function basicPublishConfirmed(
   channel: AMQPChannel,
   routingKey: string,
-  bodies: Iterable<string | Uint8Array>,
+  bodies: Iterable<string | Uint8Array> | Bodies,
   options: PublishConfirmedOptions = {},
 ): Promise<number> {
   const { exchange = "", properties = PERSISTENT, window = 256, onConfirm, signal } = options;
@@ -114,31 +115,152 @@ export async function basicPublishConfirmed(
   // The client counts confirms in `confirmId` (0 until confirm.select) but hides it from its
   // types. A second confirm.select would restart that count, so select only once.
   if ((channel as unknown as { confirmId: number }).confirmId === 0) await channel.confirmSelect();
-  const inFlight: { body: string | Uint8Array; confirmed: Promise<number> }[] = [];
+  if (channel instanceof DenoChannel) {
+    return await publishTracked(channel, routingKey, bodies, { ...options, window, firstIndex });
+  }
+  // Publishes awaiting their confirm, oldest first from `head`. Each notes when it settles, so
+  // that a run of settled ones is handled without a wait (a microtask) apiece.
+  const inFlight: InFlight[] = [];
+  let head = 0;
   let confirmedCount = 0;
   const settleOldest = async () => {
-    const oldest = inFlight.shift()!;
-    try {
-      await oldest.confirmed;
-    } catch (error) {
-      throw describePublishError(error, firstIndex + confirmedCount);
-    }
+    const oldest = inFlight[head]!;
+    if (!oldest.done) await oldest.settled;
+    if (oldest.error) throw describePublishError(oldest.error, firstIndex + confirmedCount);
+    inFlight[head++] = undefined!;
+    if (head > 4096 && head * 2 > inFlight.length) inFlight.splice(0, head), head = 0;
     onConfirm?.(oldest.body, firstIndex + confirmedCount);
     confirmedCount++;
   };
   const connection = channel.connection;
-  for (const body of bodies) {
+  // An array or a Bodies is read by index, without an iterator's cost per message.
+  const indexed = "at" in bodies && typeof bodies.at === "function" ? bodies as Bodies : undefined;
+  const iterator = indexed
+    ? undefined
+    : (bodies as Iterable<string | Uint8Array>)[Symbol.iterator]();
+  for (let i = 0;; i++) {
+    let body: string | Uint8Array;
+    if (indexed) {
+      if (i >= indexed.length) break;
+      body = indexed.at(i)!;
+    } else {
+      const next = iterator!.next();
+      if (next.done) break;
+      body = next.value;
+    }
     if (signal?.aborted) break;
     // The client refuses to publish while blocked; wait for the alarm to clear (or the
     // connection to drop, which the publish below then reports).
     while (connection.blocked && !connection.closed) await sleep(50);
-    const confirmed = channel.basicPublish(exchange, routingKey, body, properties);
-    confirmed.catch(() => {}); // awaited in order below; this only marks it handled
-    inFlight.push({ body, confirmed });
-    if (inFlight.length >= window) await settleOldest();
+    const entry: InFlight = { body, done: false, error: undefined, settled: undefined! };
+    entry.settled = channel.basicPublish(exchange, routingKey, body, properties).then(
+      () => void (entry.done = true),
+      (error) => void (entry.done = true, entry.error = error), // handled: settleOldest throws it
+    );
+    inFlight.push(entry);
+    while (inFlight.length - head >= window || (head < inFlight.length && inFlight[head]!.done)) {
+      await settleOldest();
+    }
   }
-  while (inFlight.length > 0) await settleOldest();
+  while (head < inFlight.length) await settleOldest();
   return confirmedCount;
+}
+
+/**
+ * basicPublishConfirmed() on the Deno transport's channel: the same contract, with no promise
+ * or object per message. Messages are followed by delivery tag: the bodies in flight sit in a
+ * ring of `window` slots, and the channel says up to which tag the broker has answered.
+ */
+async function publishTracked(
+  channel: DenoChannel,
+  routingKey: string,
+  bodies: Iterable<string | Uint8Array> | Bodies,
+  options: PublishConfirmedOptions & { window: number; firstIndex: number },
+): Promise<number> {
+  let confirmed = 0;
+  try {
+    return await publishTrackedFrom(channel, routingKey, bodies, options, (n) => confirmed = n);
+  } catch (error) {
+    // An oversized message closes the channel: named, as the client's own path names it.
+    throw error instanceof PublishNackedError
+      ? error
+      : describePublishError(error, options.firstIndex + confirmed);
+  }
+}
+
+async function publishTrackedFrom(
+  channel: DenoChannel,
+  routingKey: string,
+  bodies: Iterable<string | Uint8Array> | Bodies,
+  options: PublishConfirmedOptions & { window: number; firstIndex: number },
+  progress: (confirmed: number) => void,
+): Promise<number> {
+  const { exchange = "", properties = PERSISTENT, window, firstIndex, onConfirm, signal } = options;
+  const ring: (string | Uint8Array)[] = new Array(window);
+  const connection = channel.connection;
+  let firstTag = 0; // the first message's tag, once sent
+  let sent = 0;
+  let confirmed = 0;
+  /** Hands out, in order, what the broker has answered so far. */
+  const settle = () => {
+    const through = channel.settledThrough - firstTag + 1; // messages [0, through) answered
+    for (; confirmed < through && confirmed < sent; confirmed++) {
+      if (channel.wasNacked(firstTag + confirmed)) {
+        throw new PublishNackedError(firstIndex + confirmed, {
+          cause: new Error("Message rejected"),
+        });
+      }
+      // An indexed source gives the body again: nothing waits in memory for its confirm.
+      const body = indexed ? indexed.at(confirmed)! : ring[confirmed % window]!;
+      if (!indexed) ring[confirmed % window] = undefined!;
+      onConfirm?.(body, firstIndex + confirmed);
+    }
+    progress(confirmed);
+  };
+  const indexed = "at" in bodies && typeof bodies.at === "function" ? bodies as Bodies : undefined;
+  const iterator = indexed
+    ? undefined
+    : (bodies as Iterable<string | Uint8Array>)[Symbol.iterator]();
+  for (let i = 0;; i++) {
+    let body: string | Uint8Array;
+    if (indexed) {
+      if (i >= indexed.length) break;
+      body = indexed.at(i)!;
+    } else {
+      const next = iterator!.next();
+      if (next.done) break;
+      body = next.value;
+    }
+    if (signal?.aborted) break;
+    // Publishing is refused while blocked; wait for the alarm to clear (or the connection to
+    // drop, which waitSettled below then reports).
+    while (connection.blocked && !connection.closed) await sleep(50);
+    if (sent - confirmed >= window) {
+      // A full window: wait until half of it is answered, not for each message in turn (one
+      // promise per half window, rather than per message, is what keeps memory flat).
+      await channel.waitSettled(firstTag + confirmed + Math.floor(window / 2));
+      settle();
+    }
+    const tag = channel.publishTracked(exchange, routingKey, body, properties);
+    if (sent === 0) firstTag = tag;
+    if (!indexed) ring[sent % window] = body;
+    sent++;
+    if (channel.backpressure) await channel.backpressure;
+    if (channel.settledThrough >= firstTag + confirmed) settle();
+  }
+  while (confirmed < sent) {
+    await channel.waitSettled(firstTag + confirmed);
+    settle();
+  }
+  return confirmed;
+}
+
+/** A publish awaiting its confirm. */
+interface InFlight {
+  body: string | Uint8Array;
+  done: boolean;
+  error: unknown;
+  settled: Promise<void>;
 }
 
 /** A nack or an oversized message becomes a BrokerError; anything else (a lost connection) stays. */
@@ -252,12 +374,13 @@ export async function publishReliably(
   const report = options.report ?? { confirmed: 0, resent: 0, reconnects: 0, nacked: 0 };
   const { initialDelay = 100, maxDelay = 5000, giveUpAfter = 60_000, signal } = options;
   let sentUpTo = 0; // bodies [0, sentUpTo) were published at least once
-  function* unconfirmed(from: number) {
-    for (let i = from; i < bodies.length; i++) {
-      sentUpTo = Math.max(sentUpTo, i + 1);
-      yield bodies.at(i)!;
-    }
-  }
+  const unconfirmed = (from: number): Bodies => ({
+    length: bodies.length - from,
+    at: (i) => {
+      if (from + i >= sentUpTo) sentUpTo = from + i + 1;
+      return bodies.at(from + i);
+    },
+  });
   // Refusals in a row, without a confirm in between: when they began, and the next pause.
   let refusedSince: number | undefined;
   let pause = initialDelay;

@@ -1,0 +1,259 @@
+// The client's AMQPChannel with its two hottest calls rewritten for the Deno transport:
+// basicPublish and basicAck write their frames straight into the bytes waiting for the socket,
+// where the client builds each in a pooled buffer of frame_max bytes, copies it into the
+// socket's queue, and chains two promises on it. The frames, the confirm bookkeeping and the
+// results are the client's own; only where the bytes are written differs. Anything unusual (a
+// name over 255 bytes, a closed or blocked channel) goes to the client's own code.
+
+import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
+import { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
+import { AMQPError } from "@cloudamqp/amqp-client/amqp-error";
+import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
+import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
+import { writeText } from "./_text.ts";
+
+/** Where frames are written: reserve room, write into `outBytes` there, commit. */
+export interface FrameSink {
+  reserve(size: number): number;
+  readonly outBytes: Uint8Array;
+  readonly outView: DataView;
+  commit(used: number): Promise<void> | undefined;
+}
+
+const FRAME_END = 0xce;
+const encoder = new TextEncoder();
+const NO_PROPERTIES = new Uint8Array([0, 0]);
+/** Delivery mode alone: the flag (0x1000) and the mode. */
+const DELIVERY_MODE = [1, 2].map((mode) => new Uint8Array([0x10, 0, mode]));
+const SENT = Promise.resolve(0);
+type Unconfirmed = [number, (tag: number) => void, (error?: Error) => void][];
+
+/** An AMQPChannel whose publishes and acks go straight into the socket's queue. */
+export class DenoChannel extends AMQPChannel {
+  readonly #sink: FrameSink;
+  /** basic.publish method frames by exchange, routing key and flags: they repeat. */
+  #methods = new Map<string, Uint8Array>();
+
+  constructor(connection: AMQPBaseClient & FrameSink, id: number) {
+    super(connection, id);
+    this.#sink = connection;
+  }
+
+  override basicPublish(
+    exchange: string,
+    routingKey: string,
+    data: string | Uint8Array | ArrayBuffer | null,
+    properties: AMQPProperties = {},
+    mandatory = false,
+    immediate = false,
+  ): Promise<number> {
+    const method = !this.closed && !this.connection.blocked &&
+      this.#method(exchange, routingKey, (mandatory ? 1 : 0) | (immediate ? 2 : 0));
+    if (!method) {
+      return super.basicPublish(exchange, routingKey, data, properties, mandatory, immediate);
+    }
+    const written = this.#write(method, data, properties);
+    // The client's confirm bookkeeping, hidden from its types: the next tag, the waiting list.
+    const confirms = this as unknown as { confirmId: number; unconfirmedPublishes: Unconfirmed };
+    if (confirms.confirmId) {
+      const tag = confirms.confirmId++;
+      const confirmed = new Promise<number>((resolve, reject) =>
+        confirms.unconfirmedPublishes.push([tag, resolve, reject])
+      );
+      return written ? written.then(() => confirmed) : confirmed;
+    }
+    return written ? written.then(() => 0) : SENT;
+  }
+
+  /**
+   * Publishes on a channel in confirm mode without a promise per message: returns the
+   * message's delivery tag, which {@linkcode settledThrough}, {@linkcode waitSettled} and
+   * {@linkcode wasNacked} then follow. For publishers that keep many messages in flight
+   * (basicPublishConfirmed): a promise apiece is what makes such a publisher's memory grow.
+   * `backpressure` is set while the socket's queue is long; await it before going on.
+   */
+  publishTracked(
+    exchange: string,
+    routingKey: string,
+    data: string | Uint8Array,
+    properties: AMQPProperties,
+  ): number {
+    if (this.closed) throw new AMQPError("Channel is closed", this.connection);
+    const method = this.#method(exchange, routingKey, 0);
+    if (!method) throw new RangeError(`Short string too long: "${exchange}" or "${routingKey}"`);
+    const written = this.#write(method, data, properties);
+    if (written) this.backpressure = written.then(() => void (this.backpressure = undefined));
+    const confirms = this as unknown as { confirmId: number };
+    return confirms.confirmId++;
+  }
+
+  /** Set while the socket's queue is long: {@linkcode publishTracked}'s callers await it. */
+  backpressure: Promise<void> | undefined;
+  /** Every tracked publish up to this tag is settled (acked or nacked). */
+  settledThrough = 0;
+  /** Tags settled out of order, above `settledThrough`. */
+  #settledAbove = new Set<number>();
+  #nacked = new Set<number>();
+  #waiter: { tag: number; resolve(): void; reject(error: Error): void } | undefined;
+
+  /** Whether the broker refused the message with this tag (basic.nack); asks once per tag. */
+  wasNacked(tag: number): boolean {
+    return this.#nacked.delete(tag);
+  }
+
+  /** Resolves once every publish up to `tag` is settled; rejects if the channel closes. */
+  waitSettled(tag: number): Promise<void> {
+    if (tag <= this.settledThrough) return SENT as Promise<unknown> as Promise<void>;
+    if (this.closed) return Promise.reject(new AMQPError("Channel is closed", this.connection));
+    return new Promise((resolve, reject) => this.#waiter = { tag, resolve, reject });
+  }
+
+  /** A confirm from the broker: tracked publishes settle here, the client's own as before. */
+  override publishConfirmed(deliveryTag: number, multiple: boolean, nack: boolean): void {
+    const unconfirmed = (this as unknown as { unconfirmedPublishes: Unconfirmed })
+      .unconfirmedPublishes;
+    if (unconfirmed.length > 0) super.publishConfirmed(deliveryTag, multiple, nack);
+    const from = multiple ? this.settledThrough + 1 : deliveryTag;
+    if (nack) { for (let tag = from; tag <= deliveryTag; tag++) this.#nacked.add(tag); }
+    if (multiple) this.settledThrough = Math.max(this.settledThrough, deliveryTag);
+    else this.#settledAbove.add(deliveryTag);
+    while (this.#settledAbove.delete(this.settledThrough + 1)) this.settledThrough++;
+    for (const tag of this.#settledAbove) {
+      if (tag <= this.settledThrough) this.#settledAbove.delete(tag);
+    }
+    const waiter = this.#waiter;
+    if (waiter && waiter.tag <= this.settledThrough) {
+      this.#waiter = undefined;
+      waiter.resolve();
+    }
+  }
+
+  override setClosed(error?: Error): void {
+    super.setClosed(error);
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(error ?? new AMQPError("Channel is closed", this.connection));
+  }
+
+  /** Writes a publish's frames into the socket's queue: method, content header, body. */
+  #write(
+    method: Uint8Array,
+    data: string | Uint8Array | ArrayBuffer | null,
+    properties: AMQPProperties,
+  ): Promise<void> | undefined {
+    const props = encodeProperties(properties, this.connection.frameMax);
+    const room = this.connection.frameMax - 8; // the most a body frame carries
+    const body = data === null
+      ? new Uint8Array(0)
+      : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : typeof data === "string" && data.length * 3 > room
+      ? encoder.encode(data) // long text: split into frames below, as bytes
+      : data;
+    const bodyBytes = typeof body === "string" ? body.length * 3 : body.byteLength;
+    const frames = Math.max(1, Math.ceil(bodyBytes / room));
+    const size = method.length + 20 + props.length + bodyBytes + 8 * frames;
+    const id = this.id;
+    const sink = this.#sink;
+    const at = sink.reserve(size);
+    if (at < 0) return undefined; // the connection is gone: the channel hears why
+    const bytes = sink.outBytes;
+    const view = sink.outView;
+    bytes.set(method, at);
+    let j = at + method.length;
+    // The content header: class 60, weight 0, the body's size (set below), the properties.
+    const header = j;
+    bytes[j] = 2;
+    view.setUint16(j + 1, id);
+    view.setUint32(j + 3, 12 + props.length);
+    view.setUint32(j + 7, 60 << 16);
+    view.setUint32(j + 11, 0);
+    bytes.set(props, j + 19);
+    j += 19 + props.length;
+    bytes[j++] = FRAME_END;
+    let total = 0;
+    if (typeof body === "string") {
+      // Short text is encoded once, into its frame: no intermediate array.
+      total = writeText(bytes, j + 7, body, bodyBytes);
+      if (total > 0) j = bodyFrame(bytes, view, j, id, total);
+    } else {
+      for (let pos = 0; pos < body.byteLength; pos += room) {
+        const part = body.subarray(pos, pos + room);
+        bytes.set(part, j + 7);
+        j = bodyFrame(bytes, view, j, id, part.byteLength);
+      }
+      total = body.byteLength;
+    }
+    view.setUint32(header + 15, total);
+    return sink.commit(j - at);
+  }
+
+  override basicAck(deliveryTag: number, multiple = false): Promise<void> {
+    if (this.closed) return super.basicAck(deliveryTag, multiple);
+    const sink = this.#sink;
+    const at = sink.reserve(21);
+    if (at < 0) return SENT as Promise<unknown> as Promise<void>; // gone: the channel hears why
+    const bytes = sink.outBytes;
+    const view = sink.outView;
+    bytes[at] = 1;
+    view.setUint16(at + 1, this.id);
+    view.setUint32(at + 3, 13);
+    view.setUint32(at + 7, (60 << 16) | 80); // basic.ack
+    view.setUint32(at + 11, Math.floor(deliveryTag / 2 ** 32));
+    view.setUint32(at + 15, deliveryTag >>> 0);
+    bytes[at + 19] = multiple ? 1 : 0;
+    bytes[at + 20] = FRAME_END;
+    return sink.commit(21) ?? (SENT as Promise<unknown> as Promise<void>);
+  }
+
+  /** The basic.publish method frame, built once per exchange, routing key and flags. */
+  #method(exchange: string, routingKey: string, bits: number): Uint8Array | undefined {
+    const key = `${bits}\u0000${exchange}\u0000${routingKey}`;
+    let frame = this.#methods.get(key);
+    if (frame) return frame;
+    const ex = encoder.encode(exchange);
+    const rk = encoder.encode(routingKey);
+    if (ex.length > 255 || rk.length > 255) return undefined; // the client reports it
+    frame = new Uint8Array(7 + 6 + 1 + ex.length + 1 + rk.length + 1 + 1);
+    const view = new DataView(frame.buffer);
+    frame[0] = 1;
+    view.setUint16(1, this.id);
+    view.setUint32(3, frame.length - 8);
+    view.setUint32(7, (60 << 16) | 40); // basic.publish
+    view.setUint16(11, 0); // reserved
+    frame[13] = ex.length;
+    frame.set(ex, 14);
+    frame[14 + ex.length] = rk.length;
+    frame.set(rk, 15 + ex.length);
+    frame[15 + ex.length + rk.length] = bits;
+    frame[frame.length - 1] = FRAME_END;
+    if (this.#methods.size >= 1000) this.#methods.clear(); // many routing keys: start over
+    this.#methods.set(key, frame);
+    return frame;
+  }
+}
+
+/** A body frame of `size` bytes, already in place at `j + 7`; returns where the next begins. */
+function bodyFrame(bytes: Uint8Array, view: DataView, j: number, id: number, size: number) {
+  bytes[j] = 3;
+  view.setUint16(j + 1, id);
+  view.setUint32(j + 3, size);
+  bytes[j + 7 + size] = FRAME_END;
+  return j + 8 + size;
+}
+
+let scratch: AMQPView | undefined;
+
+/** The properties as the content header carries them: flags, then the values. */
+function encodeProperties(properties: AMQPProperties, frameMax: number): Uint8Array {
+  let count = 0;
+  for (const key in properties) {
+    if (properties[key as keyof AMQPProperties] !== undefined) count++;
+  }
+  if (count === 0) return NO_PROPERTIES;
+  const mode = properties.deliveryMode;
+  if (count === 1 && (mode === 1 || mode === 2)) return DELIVERY_MODE[mode - 1]!;
+  if (!scratch || scratch.byteLength < frameMax) scratch = new AMQPView(new ArrayBuffer(frameMax));
+  const length = scratch.setProperties(0, properties);
+  return new Uint8Array(scratch.buffer, 0, length).slice();
+}
