@@ -16,7 +16,7 @@
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import { bodyText, connectedTo, declareQueue, forEachMessage, idleTimer } from "./lib/mod.ts";
-import { integerFlag } from "./lib/mod.ts";
+import { bufferedLines, integerFlag, progressLine } from "./lib/mod.ts";
 import { iterateMessages, maskUrl, onShutdownSignal, parkingQueue } from "./lib/mod.ts";
 import { parkMessage, parseFlags, pollMessage, queueNameFlag } from "./lib/mod.ts";
 import { queueTypeFlags, reconnectLines, reportFailure, resolveUrl } from "./lib/mod.ts";
@@ -89,7 +89,12 @@ export async function main(args: string[]): Promise<number> {
     const url = resolveUrl(flags.url);
 
     // Stop on Ctrl+C or SIGTERM, after --idle seconds of quiet, or after --max messages.
-    using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
+    // A line per message, written in batches; on a terminal, past the first 1000 messages, one
+    // progress line instead (on stderr), so that a million lines do not scroll by.
+    using out = bufferedLines(Deno.stdout);
+    const tty = Deno.stdout.isTerminal();
+    let progress: ReturnType<typeof progressLine> | undefined;
+    using shutdown = onShutdownSignal({ onRepeat: () => (out.flush(), Deno.exit(130)) });
     const idle = idleMs ? idleTimer(idleMs) : undefined;
     const done = new AbortController();
     const signal = AbortSignal.any([shutdown.signal, done.signal, idle?.signal ?? done.signal]);
@@ -103,7 +108,7 @@ export async function main(args: string[]): Promise<number> {
       const body = strict ? `'${bodyText(message.body)}'` : showBody(message.body);
       if (flags["requeue-once"] && !message.redelivered) {
         await message.nack(true, false);
-        return console.log(` [x] Requeued ${body}`); // [x] Requeued '7'
+        return out.line(` [x] Requeued ${body}`); // [x] Requeued '7'
       }
       const at = messageOffset(message);
       if (at !== undefined) nextOffset = at + 1; // a stream: a reconnect resumes after it
@@ -112,7 +117,10 @@ export async function main(args: string[]): Promise<number> {
         : at === undefined
         ? ""
         : ` (offset ${at})`;
-      console.log(` [x] Received ${body}${tag}`);
+      if (tty && received >= 1000) {
+        progress ??= (out.flush(), progressLine(Deno.stderr, "received"));
+        progress.update(received + 1);
+      } else out.line(` [x] Received ${body}${tag}`);
       if (workMs) await new Promise((resolve) => setTimeout(resolve, workMs));
       if (!noAck) await message.ack(false);
       if (++received === max) done.abort();
@@ -149,7 +157,7 @@ export async function main(args: string[]): Promise<number> {
       if (!announced) {
         announced = true;
         if (note) console.error(` [!] ${note}`);
-        console.log(
+        out.line(
           ` [*] Waiting for messages in '${queue}' at ${
             connectedTo(channel.connection) ?? maskUrl(url)
           }. To exit press CTRL+C`,
@@ -173,7 +181,7 @@ export async function main(args: string[]): Promise<number> {
           })
         ) {
           if (message) await handle(message);
-          else console.log(` [.] No message for ${inactivity / 1000} s, still waiting`);
+          else out.line(` [.] No message for ${inactivity / 1000} s, still waiting`);
         }
       }
     };
@@ -189,8 +197,9 @@ export async function main(args: string[]): Promise<number> {
     } finally {
       idle?.clear();
     }
-    if (idle?.signal.aborted) console.log(` [*] No message for ${idleMs! / 1000} s, stopping`);
-    console.log(` [*] Done: ${received} messages`);
+    progress?.done(received);
+    if (idle?.signal.aborted) out.line(` [*] No message for ${idleMs! / 1000} s, stopping`);
+    out.line(` [*] Done: ${received} messages`);
     return 0;
   } catch (error) {
     return reportFailure(error, console.error);

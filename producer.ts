@@ -15,6 +15,7 @@
 import { declareQueue, integerFlag, parseFlags, publishReliably } from "./lib/mod.ts";
 import { queueNameFlag, queueTypeFlags, readInputFile } from "./lib/mod.ts";
 import { onShutdownSignal, type PublishReport, reconnectLines, reportFailure } from "./lib/mod.ts";
+import { bufferedLines, progressLine } from "./lib/mod.ts";
 
 const USAGE = `Usage: producer.ts [--count N] [--queue NAME] [--queue-type T] [--url URL] [flags]
 
@@ -54,8 +55,15 @@ export async function main(args: string[]): Promise<number> {
     const content = file ? await readInputFile("--body-file", file) : undefined;
     const bodies = { length: count, at: (i: number) => content ?? String(i) };
 
+    // A line per message, written in batches; on a terminal, a long run shows one progress
+    // line instead (on stderr), so that a million lines do not scroll by.
+    using out = bufferedLines(Deno.stdout);
+    const progress = Deno.stdout.isTerminal() && count > 1000
+      ? progressLine(Deno.stderr, "sent and confirmed", count)
+      : undefined;
+
     // Ctrl+C or SIGTERM stops taking new messages; those already sent are confirmed first.
-    using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
+    using shutdown = onShutdownSignal({ onRepeat: () => (out.flush(), Deno.exit(130)) });
     const { signal } = shutdown;
 
     // The default exchange "" routes by queue name. Confirms are awaited in a window, so
@@ -65,6 +73,7 @@ export async function main(args: string[]): Promise<number> {
     await publishReliably(queue, bodies, {
       signal,
       report,
+      window: 1000,
       url: flags.url,
       caFile: flags.ca,
       name: "producer.ts",
@@ -75,8 +84,10 @@ export async function main(args: string[]): Promise<number> {
         if (note && !noted) console.error(` [!] ${note}`);
         noted = true;
       },
-      onConfirm: (body, i) =>
-        console.log(file ? ` [x] Sent ${file} as message ${i}` : ` [x] Sent '${body}'`), // [x] Sent '7'
+      onConfirm: (body, i) => {
+        if (progress) return progress.update(i + 1);
+        out.line(file ? ` [x] Sent ${file} as message ${i}` : ` [x] Sent '${body}'`); // [x] Sent '7'
+      },
       onBlocked: (reason) =>
         console.error(` [!] The broker blocks publishing (${reason}); waiting`),
       onUnblocked: () => console.error(" [*] The broker unblocked publishing"),
@@ -90,11 +101,15 @@ export async function main(args: string[]): Promise<number> {
     }).catch((error) => {
       if (!signal.aborted) throw error; // stopped while reconnecting: nothing more to confirm
     });
+    if (progress) {
+      progress.done(report.confirmed);
+      out.line(` [x] Sent ${report.confirmed} messages`); // [x] Sent 1000000 messages
+    }
     if (signal.aborted) {
-      console.log(` [*] Stopped: ${report.confirmed} of ${count} messages sent and confirmed`);
+      out.line(` [*] Stopped: ${report.confirmed} of ${count} messages sent and confirmed`);
     }
     if (report.reconnects > 0 || report.nacked > 0) {
-      console.log(
+      out.line(
         ` [*] ${report.confirmed} confirmed; ${report.resent} sent again after ` +
           `${report.reconnects} reconnect(s) and ${report.nacked} refusal(s), so up to ` +
           `${report.resent} may be duplicates`,

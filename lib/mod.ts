@@ -31,6 +31,7 @@ export * from "./connection.ts";
 export * from "./queue.ts";
 export * from "./parking.ts";
 export * from "./body.ts";
+export * from "./output.ts";
 export * from "./publish.ts";
 export * from "./consume.ts";
 export * from "./stream.ts";

@@ -14,6 +14,7 @@ import {
   signalGroup,
   withQueue,
 } from "./_helpers.ts";
+import { deleteQueue, uniqueQueue } from "./_helpers.ts";
 
 const STYLES = ["callback", "get", "iterator"];
 
@@ -169,3 +170,37 @@ Deno.test("consumer.ts killed with SIGKILL: its unacked messages come back redel
       numbers(100).slice(acked, acked + redelivered.length).toSorted(),
     );
   }));
+
+Deno.test("on a terminal, a long run shows a progress line instead of a line per message", async (t) => {
+  await t.step("producer.ts --count 20000", async () => {
+    const queue = uniqueQueue("tty-producer");
+    try {
+      await using terminal = await openTerminal(
+        `deno run --allow-net=127.0.0.1 --allow-env="AMQP_*" producer.ts --queue ${queue} --count 20000`,
+      );
+      deepEqual(await terminal.exitCode(30_000), 0);
+      const screen = await terminal.screen();
+      match(screen, / \[\*\] 20,000 of 20,000 sent and confirmed, [\d,]+ msg\/s in [\d.]+ s/);
+      match(screen, /^ \[x\] Sent 20000 messages$/m);
+      ok(!screen.includes("Sent '0'"), "no line per message");
+      deepEqual(await depth(queue), 20_000);
+    } finally {
+      await deleteQueue(queue);
+    }
+  });
+  await t.step(
+    "consumer.ts draining 5000: the first 1000 as lines, then the count",
+    () =>
+      withQueue("tty-consumer", 5000, async (queue) => {
+        await using terminal = await openTerminal(
+          `deno run --allow-net=127.0.0.1 --allow-env="AMQP_*" consumer.ts --queue ${queue} --prefetch 100 --idle 1`,
+        );
+        deepEqual(await terminal.exitCode(30_000), 0);
+        const screen = await terminal.screen();
+        deepEqual(received(screen), numbers(1000));
+        match(screen, / \[\*\] 5,000 received, [\d,]+ msg\/s in [\d.]+ s/);
+        match(screen, /Done: 5000 messages/);
+        deepEqual(await depth(queue), 0);
+      }),
+  );
+});
