@@ -3,10 +3,14 @@
 //
 //   deno run --allow-net --allow-env="AMQP_*" bench/_case.ts '{"kind":...}'
 
+import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import process from "node:process";
 import { basicPublishConfirmed, connect, forEachMessage, iterateMessages } from "../lib/mod.ts";
+import { readStream } from "../lib/mod.ts";
+import { publishFrames, rawConfirms, rawConfirmSelect, rawConnect, rawConsume } from "./_raw.ts";
+import { writeFrames } from "./_raw.ts";
 
 /** What bench.ts asks for. */
 export interface CaseSpec {
@@ -17,10 +21,23 @@ export interface CaseSpec {
     | "consume-get"
     | "consume-callback"
     | "consume-iterator"
-    | "latency";
+    | "stream-read"
+    | "latency"
+    | "ceiling-publish"
+    | "ceiling-consume";
   queue: string;
   count: number;
   prefetch?: number;
+  /** The queue's type. Default: classic. */
+  queueType?: "classic" | "quorum" | "stream";
+  /** Durable queue and persistent messages (delivery mode 2). Default: false, or true for quorum and stream. */
+  persistent?: boolean;
+  /** This many connections, each on a queue of its own, at once. Default: 1. */
+  parallel?: number;
+  /** Publishes awaiting confirms at once, for the windowed case. Default: 1000. */
+  window?: number;
+  /** The publish ceiling in confirm mode: done when the broker has confirmed them all. */
+  confirm?: boolean;
 }
 
 /** What it reports. */
@@ -42,22 +59,12 @@ export interface CaseResult {
 }
 
 const body = (i: number) => String(i).padStart(16, "0"); // 16 bytes, and the index
-const indexOf = (message: AMQPMessage) => Number(message.bodyString());
+const indexOf = (text: string | null) => Number(text);
 
 /** This process's CPU time so far (user + system), in ms. */
 function cpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
-}
-
-/** This process's peak resident memory, in KiB. */
-function peakRssKiB(): number {
-  return process.resourceUsage().maxRSS;
-}
-
-async function fill(channel: AMQPChannel, queue: string, count: number): Promise<void> {
-  const bodies = Array.from({ length: count }, (_, i) => body(i));
-  await basicPublishConfirmed(channel, queue, bodies, { window: 1000, properties: {} });
 }
 
 /** Counts each index seen; lost and duplicated follow from the counts. */
@@ -70,104 +77,170 @@ function tally(count: number) {
   };
 }
 
+/** One connection's share of a case: its own queue, and what the timed part does on it. */
+interface Lane {
+  connection: AMQPBaseClient;
+  channel: AMQPChannel;
+  queue: string;
+  /** The timed part; `first` is this lane's first message index. */
+  run(): Promise<void>;
+}
+
 async function run(spec: CaseSpec): Promise<CaseResult> {
-  const connection = await connect({ name: `bench ${spec.kind}` });
-  const channel = await connection.channel();
-  const { queue, count } = spec;
-  await channel.queueDeclare(queue, { durable: false, exclusive: false, autoDelete: false });
-  if (spec.kind.startsWith("consume")) await fill(channel, queue, count);
-  if (spec.prefetch) await channel.basicQos(spec.prefetch, 0, false);
+  const { count, kind } = spec;
+  const type = spec.queueType ?? "classic";
+  const persistent = spec.persistent ?? type !== "classic";
+  const properties = persistent ? { deliveryMode: 2 } : {};
+  const lanes = spec.parallel ?? 1;
+  const share = Math.ceil(count / lanes);
   const seen = tally(count);
-  const stop = new AbortController();
-  let taken = 0;
-  // Ack and move on, as a Pika callback does: the ack is queued at once and its promise only
-  // reports a closed channel, which the consumer notices anyway.
-  const take = (message: AMQPMessage) => {
-    seen.see(indexOf(message));
-    message.ack(false).catch(() => {});
-    if (++taken >= count) stop.abort();
-  };
   const latencies: number[] = [];
-  // The latency case's consumer is in place before the clock starts.
-  let arrived: (() => void) | undefined;
-  const listening = spec.kind === "latency"
-    ? forEachMessage(channel, queue, () => arrived?.(), { noAck: true, signal: stop.signal })
-    : undefined;
-  if (listening) await new Promise((resolve) => setTimeout(resolve, 50));
+
+  const prepared: Lane[] = [];
+  for (let lane = 0; lane < lanes; lane++) {
+    const first = lane * share;
+    const last = Math.min(count, first + share);
+    const queue = lanes === 1 ? spec.queue : `${spec.queue}.${lane}`;
+    const connection = await connect({ name: `bench ${kind}` });
+    const channel = await connection.channel();
+    await channel.queueDeclare(
+      queue,
+      { durable: persistent, exclusive: false, autoDelete: false },
+      type === "classic" ? {} : { "x-queue-type": type },
+    );
+    const bodies = { length: last - first, at: (i: number) => body(first + i) };
+    if (/consume|stream-read/.test(kind)) {
+      await basicPublishConfirmed(channel, queue, bodies, { window: 1000, properties });
+    }
+    if (spec.prefetch) await channel.basicQos(spec.prefetch, 0, false);
+    let taken = 0;
+    // Each lane stops when its own share has arrived, not when the first lane's has.
+    const stop = new AbortController();
+    // Ack and move on, as a Pika callback does: the ack is queued at once and its promise only
+    // reports a closed channel, which the consumer notices anyway.
+    const take = (message: AMQPMessage) => {
+      seen.see(indexOf(message.bodyString()));
+      message.ack(false).catch(() => {});
+      if (++taken >= last - first) stop.abort();
+    };
+    const timed: Record<CaseSpec["kind"], () => Promise<void>> = {
+      "publish": async () => {
+        for (let i = first; i < last; i++) {
+          const sent = channel.basicPublish("", queue, body(i), properties);
+          if (i % 1000 === 999) await sent; // let the socket drain now and then
+        }
+        await brokerHas(channel, queue, last - first);
+        for (let i = first; i < last; i++) seen.see(i);
+      },
+      "publish-confirm-each": async () => {
+        await channel.confirmSelect();
+        for (let i = first; i < last; i++) {
+          await channel.basicPublish("", queue, body(i), properties);
+          seen.see(i);
+        }
+      },
+      "publish-confirm-window": async () => {
+        await basicPublishConfirmed(channel, queue, bodies, {
+          window: spec.window ?? 1000,
+          properties,
+          firstIndex: first,
+          onConfirm: (_, i) => seen.see(i),
+        });
+      },
+      "consume-get": async () => {
+        for (
+          let message;
+          taken < last - first && (message = await channel.basicGet(queue, { noAck: false }));
+        ) {
+          take(message);
+        }
+      },
+      "consume-callback": () =>
+        forEachMessage(channel, queue, take, { noAck: false, signal: stop.signal }),
+      "consume-iterator": async () => {
+        for await (
+          const m of iterateMessages(channel, queue, { noAck: false, signal: stop.signal })
+        ) {
+          if (m) take(m);
+        }
+      },
+      "stream-read": async () => {
+        const done = new AbortController();
+        await readStream(channel, queue, (message) => {
+          seen.see(indexOf(message.bodyString()));
+          if (++taken >= last - first) done.abort();
+        }, { offset: "first", prefetch: spec.prefetch ?? 1000, signal: done.signal });
+      },
+      "latency": async () => {
+        let arrived: (() => void) | undefined;
+        const listening = forEachMessage(channel, queue, () => arrived?.(), {
+          noAck: true,
+          signal: stop.signal,
+        });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        for (let i = first; i < last; i++) {
+          const t0 = performance.now();
+          const got = new Promise<void>((resolve) => arrived = resolve);
+          await channel.basicPublish("", queue, body(i), {});
+          await got;
+          latencies.push(performance.now() - t0);
+          seen.see(i);
+        }
+        stop.abort();
+        await listening;
+      },
+      "ceiling-publish": async () => {
+        const raw = await rawConnect(Deno.env.get("AMQP_URL")!.split(",")[0]!);
+        try {
+          if (spec.confirm) await rawConfirmSelect(raw);
+          const confirmed = spec.confirm ? rawConfirms(raw, last - first) : undefined;
+          await writeFrames(raw, frames!);
+          if (confirmed) {
+            if (await confirmed) throw new Error("the broker refused messages (nack)");
+          } else {
+            await brokerHas(channel, queue, last - first);
+          }
+          for (let i = first; i < last; i++) seen.see(i);
+        } finally {
+          raw.close();
+        }
+      },
+      "ceiling-consume": async () => {
+        const raw = await rawConnect(Deno.env.get("AMQP_URL")!.split(",")[0]!);
+        try {
+          await rawConsume(
+            raw,
+            queue,
+            last - first,
+            spec.prefetch ?? 100,
+            (text) => seen.see(indexOf(text)),
+          );
+        } finally {
+          raw.close();
+        }
+      },
+    };
+    // The ceiling's frames are built before the clock starts: only the broker's work is timed.
+    const frames = kind === "ceiling-publish"
+      ? publishFrames(queue, last - first, (i) => body(first + i), persistent)
+      : undefined;
+    if (kind === "ceiling-consume") {
+      await basicPublishConfirmed(channel, queue, bodies, { window: 1000, properties });
+    }
+    prepared.push({ connection, channel, queue, run: timed[kind] });
+  }
 
   const cpuBefore = cpuMs();
   const started = performance.now();
-  switch (spec.kind) {
-    case "publish": {
-      for (let i = 0; i < count; i++) {
-        const sent = channel.basicPublish("", queue, body(i), {});
-        if (i % 1000 === 999) await sent; // let the socket drain now and then
-      }
-      // Done when the broker holds them all.
-      let depth = 0;
-      for (let polls = 0; depth < count && polls < 1000; polls++) {
-        depth = (await channel.queueDeclare(queue, { passive: true })).messageCount;
-        if (depth < count) await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      for (let i = 0; i < Math.min(depth, count); i++) seen.see(i);
-      break;
-    }
-    case "publish-confirm-each": {
-      await channel.confirmSelect();
-      for (let i = 0; i < count; i++) {
-        await channel.basicPublish("", queue, body(i), {});
-        seen.see(i);
-      }
-      break;
-    }
-    case "publish-confirm-window": {
-      const bodies = Array.from({ length: count }, (_, i) => body(i));
-      await basicPublishConfirmed(channel, queue, bodies, {
-        window: 1000,
-        properties: {},
-        onConfirm: (_, i) => seen.see(i),
-      });
-      break;
-    }
-    case "consume-get": {
-      for (
-        let message;
-        taken < count && (message = await channel.basicGet(queue, { noAck: false }));
-      ) {
-        take(message);
-      }
-      break;
-    }
-    case "consume-callback": {
-      await forEachMessage(channel, queue, take, { noAck: false, signal: stop.signal });
-      break;
-    }
-    case "consume-iterator": {
-      for await (
-        const message of iterateMessages(channel, queue, { noAck: false, signal: stop.signal })
-      ) {
-        if (message) take(message);
-      }
-      break;
-    }
-    case "latency": {
-      for (let i = 0; i < count; i++) {
-        const t0 = performance.now();
-        const got = new Promise<void>((resolve) => arrived = resolve);
-        await channel.basicPublish("", queue, body(i), {});
-        await got;
-        latencies.push(performance.now() - t0);
-        seen.see(i);
-      }
-      stop.abort();
-      await listening;
-      break;
-    }
-  }
+  await Promise.all(prepared.map((lane) => lane.run()));
   const ms = performance.now() - started;
   const cpuAfter = cpuMs();
-  await channel.queueDelete(queue, { ifUnused: false, ifEmpty: false });
-  await connection.close();
+  for (const { connection, channel, queue } of prepared) {
+    await channel.queueDelete(queue, { ifUnused: false, ifEmpty: false }).catch(async () => {
+      await (await connection.channel()).queueDelete(queue, { ifUnused: false, ifEmpty: false });
+    });
+    await connection.close();
+  }
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
@@ -177,11 +250,21 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
     startedAt: performance.timeOrigin + started,
     endedAt: performance.timeOrigin + started + ms,
     cpuMs: cpuAfter - cpuBefore,
-    peakRssKiB: peakRssKiB(),
+    peakRssKiB: process.resourceUsage().maxRSS,
     lost: seen.lost(),
     duplicated: seen.duplicated(),
     ...(latencies.length ? { p50: at(0.5), p99: at(0.99) } : {}),
   };
+}
+
+/** Resolves once `queue` holds `count` messages: when publishing without confirms is done. */
+async function brokerHas(channel: AMQPChannel, queue: string, count: number): Promise<void> {
+  for (let polls = 0; polls < 20_000; polls++) {
+    const depth = (await channel.queueDeclare(queue, { passive: true })).messageCount;
+    if (depth >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error(`the broker did not get all ${count} messages`);
 }
 
 if (import.meta.main) {

@@ -1,35 +1,47 @@
 /**
- * # `deno task bench`: what each consume style, prefetch and confirm strategy costs
+ * # `deno task bench`: what each style, prefetch, confirm strategy and queue type costs
  *
- * Against the broker at `AMQP_URL`, on throwaway queues: publish throughput (no confirms,
- * confirms one at a time, confirms in a window), consume throughput with manual acks for each
- * style and prefetch, round-trip latency, the tutorial scripts' whole-process time next to
- * Pika's, and peak memory. Every figure is the median of several runs with min–max, and every
- * run's message counts are checked: one that lost or duplicated a message is reported as such,
- * not as a rate. Each case runs in a process of its own (bench/_case.ts), so the client's CPU
- * time and memory are its own; the broker's CPU comes from /proc when it runs on this machine.
+ * Against the broker at `AMQP_URL`, on throwaway queues: the broker's own ceiling (AMQP spoken
+ * by hand on a raw socket, bench/_raw.ts), then the client's publish, confirm and consume cases
+ * beside it as a fraction of it, with the client's CPU per message; quorum queues, streams and
+ * several connections at once; round-trip latency; the tutorial scripts' whole-process time
+ * next to Pika's; and peak memory. Every figure is the median of several runs with min–max, and
+ * every run's message counts are checked: one that lost or duplicated a message is reported as
+ * such, not as a rate. Each case runs in a process of its own (bench/_case.ts). `--cluster`
+ * runs the queue-type cases again on a private three-node cluster; `--scale` times producer.ts
+ * and consumer.ts as processes at 10^3 ... 10^6 messages.
  *
- *     deno task bench [--quick] [--reps N] [--json FILE] [--svg FILE]
+ *     deno task bench --quick
  *
  * @module
  */
 
+import { dirname, resolve } from "node:path";
 import type { CaseResult, CaseSpec } from "./_case.ts";
 import { integerFlag, maskUrl, parseFlags, reportFailure, resolveUrl } from "../lib/mod.ts";
 import { median, spread, type TutorialRow, tutorialTimes } from "./tutorial.ts";
+import { scaleRows, scaleTable } from "./_scale.ts";
 
-const USAGE = `Usage: bench.ts [--quick] [--reps N] [--json FILE] [--svg FILE]
+const USAGE = `Usage: bench.ts [--quick] [--reps N] [--cluster] [--scale] [--json FILE] [--svg FILE]
 
-Measures publish, consume and round-trip figures against the broker at AMQP_URL.
-  --quick      a run of a few seconds (smaller counts, fewer repetitions)
-  --reps N     repetitions per case (default 3, quick 2)
-  --json FILE  also write the results as JSON
-  --svg FILE   where to draw the chart (default bench/out/chart.svg)`;
+Measures publish, consume and round-trip figures against the broker at AMQP_URL, each beside
+the broker's own ceiling.
+  --quick        a run of seconds rather than minutes (smaller counts, fewer repetitions)
+  --reps N       repetitions per case (default 3, quick 1)
+  --cluster      also run the queue-type cases on a private three-node cluster
+  --scale        instead, time producer.ts and consumer.ts at 10^3 ... --scale-max messages
+  --scale-max N  the largest count for --scale (default 1000000)
+  --json FILE    also write the results as JSON
+  --svg FILE     where to draw the chart (default bench/out/chart.svg; scale.svg for --scale)`;
 
 interface Case {
   id: string;
   label: string;
   spec: Omit<CaseSpec, "queue">;
+  /** The broker ceiling this case is a fraction of. */
+  ceiling?: string;
+  /** Runs again on the cluster with --cluster. */
+  cluster?: boolean;
 }
 
 /** Figures for one case over its repetitions. */
@@ -39,6 +51,10 @@ interface CaseFigures {
   count: number;
   /** Messages a second, one per clean repetition. */
   rates: number[];
+  /** The median rate as a fraction of its ceiling's median, if it has one. */
+  ofCeiling?: number;
+  /** Client CPU per message, in microseconds, median over repetitions. */
+  cpuPerMessage: number;
   /** CPU of one core in use, percent, median over repetitions. */
   clientCpu: number;
   brokerCpu: number | null;
@@ -58,13 +74,65 @@ const PIKA_TWINS = new Set([
   "get",
   "callback-100",
   "callback-1000",
+  "quorum-consume",
   "latency",
 ]);
 
 function cases(quick: boolean): Case[] {
   const n = (full: number) => quick ? full / 10 : full;
+  const persistent = { persistent: true };
   const list: Case[] = [
-    { id: "publish", label: "publish, no confirms", spec: { kind: "publish", count: n(50_000) } },
+    // The broker's ceilings: what it takes when the client costs next to nothing.
+    {
+      id: "ceiling-transient",
+      label: "broker ceiling: publish, transient",
+      spec: { kind: "ceiling-publish", count: n(100_000) },
+    },
+    {
+      id: "ceiling-persistent",
+      label: "broker ceiling: publish, persistent",
+      spec: { kind: "ceiling-publish", count: n(50_000), ...persistent },
+    },
+    {
+      id: "ceiling-persistent-confirmed",
+      label: "broker ceiling: publish, persistent, confirmed",
+      spec: { kind: "ceiling-publish", count: n(50_000), ...persistent, confirm: true },
+    },
+    {
+      id: "ceiling-consume-100",
+      label: "broker ceiling: consume, prefetch 100",
+      spec: { kind: "ceiling-consume", count: n(30_000), prefetch: 100 },
+    },
+    {
+      id: "ceiling-consume-1000",
+      label: "broker ceiling: consume, prefetch 1000",
+      spec: { kind: "ceiling-consume", count: n(30_000), prefetch: 1000 },
+    },
+    {
+      id: "ceiling-quorum",
+      label: "broker ceiling: quorum, publish, confirmed",
+      spec: { kind: "ceiling-publish", count: n(20_000), queueType: "quorum", confirm: true },
+      cluster: true,
+    },
+    {
+      id: "ceiling-quorum-consume",
+      label: "broker ceiling: quorum, consume, prefetch 100",
+      spec: { kind: "ceiling-consume", count: n(20_000), queueType: "quorum", prefetch: 100 },
+      cluster: true,
+    },
+    {
+      id: "ceiling-stream",
+      label: "broker ceiling: stream, publish, confirmed",
+      spec: { kind: "ceiling-publish", count: n(20_000), queueType: "stream", confirm: true },
+      cluster: true,
+    },
+    // The client, beside them.
+    {
+      id: "publish",
+      label: "publish, no confirms",
+      spec: { kind: "publish", count: n(100_000) },
+      ceiling: "ceiling-transient",
+    },
     {
       id: "confirm-each",
       label: "publish, confirm each",
@@ -74,6 +142,13 @@ function cases(quick: boolean): Case[] {
       id: "confirm-window",
       label: "publish, confirms in a window of 1000",
       spec: { kind: "publish-confirm-window", count: n(50_000) },
+      ceiling: "ceiling-transient",
+    },
+    {
+      id: "confirm-window-persistent",
+      label: "publish persistent, window of 1000",
+      spec: { kind: "publish-confirm-window", count: n(50_000), ...persistent },
+      ceiling: "ceiling-persistent",
     },
     {
       id: "get",
@@ -87,8 +162,52 @@ function cases(quick: boolean): Case[] {
         id: `${style}-${prefetch}`,
         label: `consume, ${style}, prefetch ${prefetch}`,
         spec: { kind: `consume-${style}`, count: n(prefetch === 1 ? 5_000 : 30_000), prefetch },
+        ceiling: prefetch === 1 ? undefined : `ceiling-consume-${prefetch}`,
       });
     }
+  }
+  list.push(
+    {
+      id: "quorum-publish",
+      label: "quorum: publish, window of 1000",
+      spec: { kind: "publish-confirm-window", count: n(20_000), queueType: "quorum" },
+      ceiling: "ceiling-quorum",
+      cluster: true,
+    },
+    {
+      id: "quorum-consume",
+      label: "quorum: consume, callback, prefetch 100",
+      spec: { kind: "consume-callback", count: n(20_000), queueType: "quorum", prefetch: 100 },
+      ceiling: "ceiling-quorum-consume",
+      cluster: true,
+    },
+    {
+      id: "stream-publish",
+      label: "stream: publish, window of 1000",
+      spec: { kind: "publish-confirm-window", count: n(20_000), queueType: "stream" },
+      ceiling: "ceiling-stream",
+      cluster: true,
+    },
+    {
+      id: "stream-read",
+      label: "stream: read from first, prefetch 1000",
+      spec: { kind: "stream-read", count: n(20_000), queueType: "stream", prefetch: 1000 },
+      cluster: true,
+    },
+  );
+  for (const parallel of [1, 2, 4]) {
+    list.push({
+      id: `parallel-publish-${parallel}`,
+      label: `${parallel} publisher(s), ${parallel} queue(s), persistent`,
+      spec: { kind: "publish-confirm-window", count: n(40_000), ...persistent, parallel },
+    });
+  }
+  for (const parallel of [1, 2, 4]) {
+    list.push({
+      id: `parallel-consume-${parallel}`,
+      label: `${parallel} consumer(s), ${parallel} queue(s), prefetch 100`,
+      spec: { kind: "consume-callback", count: n(40_000), prefetch: 100, parallel },
+    });
   }
   list.push({
     id: "latency",
@@ -100,7 +219,7 @@ function cases(quick: boolean): Case[] {
 
 /** The broker's process, if it listens on this machine: its pid, for /proc. */
 async function brokerPid(url: string): Promise<number | null> {
-  const port = new URL(url).port || "5672";
+  const port = new URL(url.split(",")[0]!).port || "5672";
   try {
     const { stdout } = await new Deno.Command("ss", { args: ["-ltnpH", `sport = :${port}`] })
       .output();
@@ -135,14 +254,14 @@ async function runCase(url: string, spec: CaseSpec, python?: string): Promise<Ca
     ? [new URL("./pika/throughput.py", import.meta.url).pathname, JSON.stringify(spec)]
     : [
       "run",
-      `--allow-net=${new URL(url).host}`,
+      "--allow-net=127.0.0.1",
       "--allow-env=AMQP_*",
       new URL("./_case.ts", import.meta.url).pathname,
       JSON.stringify(spec),
     ];
   const { success, stdout, stderr } = await new Deno.Command(command, {
     args,
-    env: { AMQP_URL: url },
+    env: { AMQP_URL: python ? url.split(",")[0]! : url },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -152,41 +271,157 @@ async function runCase(url: string, spec: CaseSpec, python?: string): Promise<Ca
   return JSON.parse(new TextDecoder().decode(stdout)) as CaseResult;
 }
 
-function progress(line: string) {
+/** Progress on stderr: one rewritten line on a terminal, a line per step otherwise. */
+export function progress(line: string) {
   if (Deno.stderr.isTerminal()) Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[2K${line}`));
   else console.error(line);
 }
 
-/** A horizontal bar per throughput case, median with a min–max whisker. */
+/** Runs every case `reps` times (Pika's twins too) and sums up each. */
+async function measure(
+  url: string,
+  list: Case[],
+  options: { reps: number; quick: boolean; python: string; hasPika: boolean; where: string },
+): Promise<CaseFigures[]> {
+  const pid = await brokerPid(url);
+  const figures: CaseFigures[] = [];
+  for (const [index, c] of list.entries()) {
+    const results: CaseResult[] = [];
+    const brokerCpu: number[] = [];
+    for (let rep = 0; rep < options.reps; rep++) {
+      progress(`[${options.where} ${index + 1}/${list.length}] ${c.label} (run ${rep + 1})`);
+      const queue = `bench.${c.id}.${crypto.randomUUID().slice(0, 8)}`;
+      // Sample the broker's CPU while the case runs, to read off its timed part alone.
+      const samples: [number, number][] = [];
+      const sample = () => {
+        const cpu = processCpuMs(pid);
+        if (cpu !== null) samples.push([Date.now(), cpu]);
+      };
+      sample();
+      const sampler = setInterval(sample, 20);
+      const result = await runCase(url, { ...c.spec, queue }).finally(() => clearInterval(sampler));
+      sample();
+      results.push(result);
+      const cpu = cpuBetween(samples, result.startedAt, result.endedAt);
+      if (cpu !== null) brokerCpu.push(cpu);
+    }
+    const pika: CaseResult[] = [];
+    for (let rep = 0; options.hasPika && PIKA_TWINS.has(c.id) && rep < options.reps; rep++) {
+      progress(`[${options.where} ${index + 1}/${list.length}] ${c.label}, Pika (run ${rep + 1})`);
+      const queue = `bench.pika.${c.id}.${crypto.randomUUID().slice(0, 8)}`;
+      // Pika is slower: a smaller count keeps the run short and measures the same rate.
+      const count = Math.min(c.spec.count, options.quick ? 1000 : 10_000);
+      pika.push(await runCase(url, { ...c.spec, count, queue }, options.python));
+    }
+    const clean = results.filter((r) => r.lost === 0 && r.duplicated === 0);
+    const rates = clean.map((r) => (r.count / r.ms) * 1000);
+    const ceiling = figures.find((f) => f.id === c.ceiling);
+    figures.push({
+      id: c.id,
+      label: c.label,
+      count: c.spec.count,
+      rates,
+      ...(ceiling && rates.length ? { ofCeiling: median(rates) / median(ceiling.rates) } : {}),
+      cpuPerMessage: median(results.map((r) => (r.cpuMs * 1000) / r.count)),
+      clientCpu: median(results.map((r) => (r.cpuMs / r.ms) * 100)),
+      brokerCpu: brokerCpu.length ? median(brokerCpu) : null,
+      lost: Math.max(...results.map((r) => r.lost)),
+      duplicated: Math.max(...results.map((r) => r.duplicated)),
+      peakRssKiB: Math.max(...results.map((r) => r.peakRssKiB)),
+      ...(c.spec.kind === "latency"
+        ? { p50: results.map((r) => r.p50!), p99: results.map((r) => r.p99!) }
+        : {}),
+      ...(pika.length
+        ? {
+          pika: {
+            rates: pika.filter((r) => !r.lost && !r.duplicated).map((r) => (r.count / r.ms) * 1000),
+            ...(c.spec.kind === "latency" ? { p50: pika.map((r) => r.p50!) } : {}),
+            lost: Math.max(...pika.map((r) => r.lost)),
+            duplicated: Math.max(...pika.map((r) => r.duplicated)),
+          },
+        }
+        : {}),
+    });
+  }
+  return figures;
+}
+
+/** The table: one row per case. */
+function table(figures: CaseFigures[]): string[] {
+  const rows = [
+    `${"case".padEnd(46)} ${"rate".padEnd(30)} ${"of ceiling".padEnd(10)} ${"µs/msg".padEnd(7)} ${
+      "client".padEnd(7)
+    } ${"broker".padEnd(7)} Pika`,
+  ];
+  for (const f of figures) {
+    const rate = f.lost || f.duplicated
+      ? `LOST ${f.lost}, DUPLICATED ${f.duplicated}`
+      : f.p50
+      ? `p50 ${spread(f.p50, "ms", 2)}, p99 ${median(f.p99!).toFixed(2)} ms`
+      : spread(f.rates, "msg/s");
+    const of = f.ofCeiling === undefined ? "" : f.ofCeiling.toFixed(2);
+    const broker = f.brokerCpu === null ? "n/a" : `${f.brokerCpu.toFixed(0)}%`;
+    const pika = !f.pika
+      ? ""
+      : f.pika.lost || f.pika.duplicated
+      ? `LOST ${f.pika.lost}, DUPLICATED ${f.pika.duplicated}`
+      : f.pika.p50
+      ? `p50 ${median(f.pika.p50).toFixed(2)} ms`
+      : `${median(f.pika.rates).toFixed(0)} msg/s (Deno ${
+        (median(f.rates) / median(f.pika.rates)).toFixed(1)
+      }×)`;
+    rows.push(
+      `${f.label.padEnd(46)} ${rate.padEnd(30)} ${of.padEnd(10)} ${
+        f.cpuPerMessage.toFixed(1).padEnd(7)
+      } ${`${f.clientCpu.toFixed(0)}%`.padEnd(7)} ${broker.padEnd(7)} ${pika}`,
+    );
+  }
+  return rows;
+}
+
+const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+
+/** A horizontal bar per throughput case, median with a min–max whisker, and its fraction. */
 function chart(figures: CaseFigures[], title: string): string {
   const rows = figures.filter((f) => f.rates.length && f.id !== "latency");
   const top = Math.max(...rows.flatMap((f) => f.rates), 1);
-  const left = 270, width = 480, bar = 18, gap = 10, head = 50;
+  const left = 330, width = 480, bar = 16, gap = 8, head = 50;
   const x = (rate: number) => left + (rate / top) * width;
   const height = head + rows.length * (bar + gap) + 30;
-  const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
   const body = rows.map((f, i) => {
     const y = head + i * (bar + gap);
     const m = median(f.rates);
-    const color = f.id.startsWith("publish") || f.id.startsWith("confirm") ? "#4c78a8" : "#f58518";
+    const color = f.id.startsWith("ceiling")
+      ? "#9d9d9d"
+      : /publish|confirm/.test(f.id)
+      ? "#4c78a8"
+      : "#f58518";
+    const of = f.ofCeiling === undefined ? "" : ` (${f.ofCeiling.toFixed(2)} of ceiling)`;
     return [
-      `<text x="${left - 8}" y="${y + 13}" text-anchor="end">${escape(f.label)}</text>`,
+      `<text x="${left - 8}" y="${y + 12}" text-anchor="end">${escape(f.label)}</text>`,
       `<rect x="${left}" y="${y}" width="${x(m) - left}" height="${bar}" fill="${color}"/>`,
       `<line x1="${x(Math.min(...f.rates))}" x2="${x(Math.max(...f.rates))}" y1="${
         y + bar / 2
       }" y2="${y + bar / 2}" stroke="#222"/>`,
-      `<text x="${x(Math.max(...f.rates)) + 6}" y="${y + 13}">${
+      `<text x="${x(Math.max(...f.rates)) + 6}" y="${y + 12}">${
         Math.round(m).toLocaleString("en")
-      } msg/s</text>`,
+      } msg/s${of}</text>`,
     ].join("\n");
   }).join("\n");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${
-    left + width + 140
-  }" height="${height}" ` +
-    `font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n` +
+    left + width + 230
+  }" height="${height}" font-family="sans-serif" font-size="12">\n` +
+    `<rect width="100%" height="100%" fill="white"/>\n` +
     `<text x="10" y="24" font-size="15" font-weight="bold">${
       escape(title)
     }</text>\n${body}\n</svg>\n`;
+}
+
+async function writeOutput(path: string, text: string) {
+  const file = resolve(path);
+  await Deno.mkdir(dirname(file), { recursive: true });
+  await Deno.writeTextFile(file, text);
+  return file;
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -194,8 +429,11 @@ export async function main(args: string[]): Promise<number> {
     const flags = parseFlags(args, {
       quick: { type: "boolean", default: false },
       reps: { type: "string" },
+      cluster: { type: "boolean", default: false },
+      scale: { type: "boolean", default: false },
+      "scale-max": { type: "string", default: "1000000" },
       json: { type: "string" },
-      svg: { type: "string", default: new URL("./out/chart.svg", import.meta.url).pathname },
+      svg: { type: "string" },
       python: { type: "string", default: "/usr/bin/python3" },
       help: { type: "boolean", default: false },
     });
@@ -203,72 +441,38 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    const reps = integerFlag("reps", flags.reps) ?? (flags.quick ? 2 : 3);
     const url = resolveUrl();
-    const pid = await brokerPid(url);
+    const started = performance.now();
+    if (flags.scale) {
+      const max = integerFlag("scale-max", flags["scale-max"], 1000);
+      const rows = await scaleRows(url, max, progress);
+      progress(`done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+      const { text, svg } = scaleTable(rows, maskUrl(url));
+      console.log(text);
+      const file = await writeOutput(
+        flags.svg ?? new URL("./out/scale.svg", import.meta.url).pathname,
+        svg,
+      );
+      console.error(`chart: ${file}`);
+      if (flags.json) await writeOutput(flags.json, JSON.stringify({ scale: rows }, null, 2));
+      return 0;
+    }
+    const reps = integerFlag("reps", flags.reps) ?? (flags.quick ? 1 : 3);
     const hasPika = (await new Deno.Command(flags.python, { args: ["-c", "import pika"] })
       .output().catch(() => ({ success: false }))).success;
+    const options = { reps, quick: flags.quick, python: flags.python, hasPika };
     const list = cases(flags.quick);
-    const figures: CaseFigures[] = [];
-    const started = performance.now();
-
-    for (const [index, c] of list.entries()) {
-      const results: CaseResult[] = [];
-      const brokerCpu: number[] = [];
-      for (let rep = 0; rep < reps; rep++) {
-        progress(`[${index + 1}/${list.length}] ${c.label} (run ${rep + 1}/${reps})`);
-        const queue = `bench.${c.id}.${crypto.randomUUID().slice(0, 8)}`;
-        // Sample the broker's CPU while the case runs, to read off its timed part alone.
-        const samples: [number, number][] = [];
-        const sample = () => {
-          const cpu = processCpuMs(pid);
-          if (cpu !== null) samples.push([Date.now(), cpu]);
-        };
-        sample();
-        const sampler = setInterval(sample, 20);
-        const result = await runCase(url, { ...c.spec, queue }).finally(() =>
-          clearInterval(sampler)
-        );
-        sample();
-        results.push(result);
-        const cpu = cpuBetween(samples, result.startedAt, result.endedAt);
-        if (cpu !== null) brokerCpu.push(cpu);
-      }
-      const pika: CaseResult[] = [];
-      for (let rep = 0; hasPika && PIKA_TWINS.has(c.id) && rep < reps; rep++) {
-        progress(`[${index + 1}/${list.length}] ${c.label}, Pika (run ${rep + 1}/${reps})`);
-        const queue = `bench.pika.${c.id}.${crypto.randomUUID().slice(0, 8)}`;
-        // Pika is slower: a smaller count keeps the run near a minute and measures the same rate.
-        const count = Math.min(c.spec.count, flags.quick ? 1000 : 10_000);
-        pika.push(await runCase(url, { ...c.spec, count, queue }, flags.python));
-      }
-      const clean = results.filter((r) => r.lost === 0 && r.duplicated === 0);
-      figures.push({
-        id: c.id,
-        label: c.label,
-        count: c.spec.count,
-        rates: clean.map((r) => (r.count / r.ms) * 1000),
-        clientCpu: median(results.map((r) => (r.cpuMs / r.ms) * 100)),
-        brokerCpu: brokerCpu.length ? median(brokerCpu) : null,
-        lost: Math.max(...results.map((r) => r.lost)),
-        duplicated: Math.max(...results.map((r) => r.duplicated)),
-        peakRssKiB: Math.max(...results.map((r) => r.peakRssKiB)),
-        ...(c.spec.kind === "latency"
-          ? { p50: results.map((r) => r.p50!), p99: results.map((r) => r.p99!) }
-          : {}),
-        ...(pika.length
-          ? {
-            pika: {
-              rates: pika.filter((r) => !r.lost && !r.duplicated).map((r) =>
-                (r.count / r.ms) * 1000
-              ),
-              ...(c.spec.kind === "latency" ? { p50: pika.map((r) => r.p50!) } : {}),
-              lost: Math.max(...pika.map((r) => r.lost)),
-              duplicated: Math.max(...pika.map((r) => r.duplicated)),
-            },
-          }
-          : {}),
-      });
+    const figures = await measure(url, list, { ...options, where: "one node" });
+    let clusterFigures: CaseFigures[] = [];
+    if (flags.cluster) {
+      progress("starting a private three-node cluster (about 30 s)");
+      const { startPrivateCluster } = await import("../tools/private_cluster.ts");
+      await using cluster = await startPrivateCluster();
+      clusterFigures = await measure(
+        cluster.url,
+        list.filter((c) => c.cluster),
+        { ...options, hasPika: false, where: "cluster" },
+      );
     }
     const tutorial: TutorialRow[] = await tutorialTimes({
       url,
@@ -278,37 +482,26 @@ export async function main(args: string[]): Promise<number> {
     });
     progress(`done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 
-    // The table.
-    const title = `RabbitMQ × Deno, ${reps} runs per case, median (min–max), broker ${
+    const title = `RabbitMQ × Deno, ${reps} run(s) per case, median (min–max), broker ${
       maskUrl(url)
     }`;
     console.log(title);
-    console.log(
-      `${"case".padEnd(40)} ${"rate".padEnd(30)} ${"client CPU".padEnd(11)} ${
-        "broker CPU".padEnd(11)
-      } Pika`,
-    );
-    for (const f of figures) {
-      const rate = f.lost || f.duplicated
-        ? `LOST ${f.lost}, DUPLICATED ${f.duplicated}`
-        : f.p50
-        ? `p50 ${spread(f.p50, "ms", 2)}, p99 ${median(f.p99!).toFixed(2)} ms`
-        : spread(f.rates, "msg/s");
-      const broker = f.brokerCpu === null ? "n/a" : `${f.brokerCpu.toFixed(0)}%`;
-      const pika = !f.pika
-        ? ""
-        : f.pika.lost || f.pika.duplicated
-        ? `LOST ${f.pika.lost}, DUPLICATED ${f.pika.duplicated}`
-        : f.pika.p50
-        ? `p50 ${median(f.pika.p50).toFixed(2)} ms`
-        : `${median(f.pika.rates).toFixed(0)} msg/s (Deno ${
-          (median(f.rates) / median(f.pika.rates)).toFixed(1)
-        }×)`;
+    for (const row of table(figures)) console.log(row);
+    if (clusterFigures.length) {
       console.log(
-        `${f.label.padEnd(40)} ${rate.padEnd(30)} ${`${f.clientCpu.toFixed(0)}%`.padEnd(11)} ${
-          broker.padEnd(11)
-        } ${pika}`,
+        "\nOn a private three-node cluster (the cost of replication: cluster / one node)",
       );
+      for (const row of table(clusterFigures)) console.log(row);
+      for (const f of clusterFigures) {
+        const single = figures.find((s) => s.id === f.id);
+        if (single?.rates.length && f.rates.length) {
+          console.log(
+            `  ${f.label}: ${
+              (median(f.rates) / median(single.rates)).toFixed(2)
+            } of one node's rate`,
+          );
+        }
+      }
     }
     console.log(`\nTutorial scripts, whole process (${tutorial[0]?.deno.length ?? 0} runs each)`);
     for (const row of tutorial) {
@@ -316,7 +509,7 @@ export async function main(args: string[]): Promise<number> {
         ? `${(median(row.deno) / median(row.pika)).toFixed(2)}× Pika`
         : "";
       console.log(
-        `${row.name.padEnd(40)} ${spread(row.deno, "ms").padEnd(22)} Pika ${
+        `${row.name.padEnd(46)} ${spread(row.deno, "ms").padEnd(22)} Pika ${
           spread(row.pika, "ms").padEnd(22)
         } ${ratio}`,
       );
@@ -328,33 +521,30 @@ export async function main(args: string[]): Promise<number> {
       } MiB (${largest.label}, ${largest.count} messages)`,
     );
 
-    await Deno.mkdir(new URL(".", `file://${flags.svg}`), { recursive: true });
-    await Deno.writeTextFile(flags.svg, chart(figures, title));
-    console.error(`chart: ${flags.svg}`);
+    const svg = await writeOutput(
+      flags.svg ?? new URL("./out/chart.svg", import.meta.url).pathname,
+      chart(figures, title),
+    );
+    console.error(`chart: ${svg}`);
     if (flags.json) {
       const machine = {
         cpus: navigator.hardwareConcurrency,
         os: Deno.build.os,
         deno: Deno.version.deno,
       };
-      await Deno.writeTextFile(
-        flags.json,
-        JSON.stringify(
-          {
-            date: new Date().toISOString(),
-            broker: maskUrl(url),
-            machine,
-            reps,
-            figures,
-            tutorial,
-          },
-          null,
-          2,
-        ),
-      );
-      console.error(`json: ${flags.json}`);
+      const json = {
+        date: new Date().toISOString(),
+        broker: maskUrl(url),
+        machine,
+        reps,
+        figures,
+        cluster: clusterFigures,
+        tutorial,
+      };
+      console.error(`json: ${await writeOutput(flags.json, JSON.stringify(json, null, 2))}`);
     }
-    return figures.some((f) => f.lost || f.duplicated) ? 1 : 0;
+    const all = [...figures, ...clusterFigures];
+    return all.some((f) => f.lost || f.duplicated) ? 1 : 0;
   } catch (error) {
     return reportFailure(error, console.error);
   }

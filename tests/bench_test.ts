@@ -30,18 +30,47 @@ Deno.test("bench --quick writes a table, JSON and an SVG chart, with every count
     match(out, /^round trip \(sequential\)\s+p50 [\d.]+ ms/m);
     match(out, /^Peak memory: \d+ MiB/m);
 
+    // The ceilings and the fractions of them, and the client's CPU per message.
+    match(out, /^broker ceiling: publish, transient\s+\d+ msg\/s/m);
+    match(out, /^publish, no confirms\s+\d+ msg\/s \(\d+–\d+\)\s+\d+\.\d\d\s+\d+\.\d\s/m);
+
     const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
-    deepEqual(results.figures.length, 11);
+    const ids = results.figures.map((figure: { id: string }) => figure.id);
+    for (
+      const id of [
+        "ceiling-transient",
+        "ceiling-persistent",
+        "publish",
+        "confirm-window-persistent",
+        "quorum-publish",
+        "quorum-consume",
+        "stream-publish",
+        "stream-read",
+        "parallel-publish-4",
+        "parallel-consume-4",
+        "latency",
+      ]
+    ) ok(ids.includes(id), id);
     for (const figure of results.figures) {
       deepEqual([figure.id, figure.lost, figure.duplicated], [figure.id, 0, 0]);
       deepEqual(figure.rates.length, 1, figure.id);
       ok(figure.rates[0] > 0, figure.id);
+      ok(figure.cpuPerMessage > 0, figure.id);
     }
+    const withCeiling = results.figures.filter((figure: { ofCeiling?: number }) =>
+      figure.ofCeiling !== undefined
+    );
+    ok(withCeiling.length >= 8, "rows measured against a ceiling");
+    for (const figure of withCeiling) ok(figure.ofCeiling > 0, figure.id);
     deepEqual(results.tutorial.map((row: { deno: number[] }) => row.deno.length), [3, 3, 3, 3]);
 
     const svg = await Deno.readTextFile(`${dir}/chart.svg`);
     match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    deepEqual(svg.match(/<rect x="270"/g)?.length, 10, "a bar per throughput case");
+    deepEqual(
+      svg.match(/<rect x="330"/g)?.length,
+      results.figures.length - 1,
+      "a bar per throughput case (all but the round trip)",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

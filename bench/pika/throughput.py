@@ -16,13 +16,20 @@ connection = pika.BlockingConnection(
     pika.URLParameters(os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672"))
 )
 channel = connection.channel()
-channel.queue_declare(queue=queue, durable=False)
+queue_type = spec.get("queueType", "classic")
+persistent = spec.get("persistent", queue_type != "classic")
+channel.queue_declare(
+    queue=queue,
+    durable=persistent,
+    arguments={} if queue_type == "classic" else {"x-queue-type": queue_type},
+)
+properties = pika.BasicProperties(delivery_mode=2) if persistent else None
 body = lambda i: str(i).rjust(16, "0").encode()  # noqa: E731
 seen = [0] * count
 
 if kind.startswith("consume"):
     for i in range(count):
-        channel.basic_publish("", queue, body(i))
+        channel.basic_publish("", queue, body(i), properties)
     while channel.queue_declare(queue=queue, passive=True).method.message_count < count:
         time.sleep(0.005)
 if spec.get("prefetch"):
@@ -32,14 +39,14 @@ latencies = []
 cpu0, t0 = time.process_time(), time.perf_counter()
 if kind == "publish":
     for i in range(count):
-        channel.basic_publish("", queue, body(i))
+        channel.basic_publish("", queue, body(i), properties)
     while channel.queue_declare(queue=queue, passive=True).method.message_count < count:
         time.sleep(0.005)
     seen = [1] * count
 elif kind == "publish-confirm-each":
     channel.confirm_delivery()
     for i in range(count):
-        channel.basic_publish("", queue, body(i))
+        channel.basic_publish("", queue, body(i), properties)
         seen[i] += 1
 elif kind == "consume-get":
     for _ in range(count):
@@ -62,7 +69,7 @@ elif kind == "consume-callback":
 elif kind == "latency":
     for i in range(count):
         start = time.perf_counter()
-        channel.basic_publish("", queue, body(i))
+        channel.basic_publish("", queue, body(i), properties)
         for method, _, payload in channel.consume(queue, auto_ack=True, inactivity_timeout=5):
             break
         latencies.append((time.perf_counter() - start) * 1000)
