@@ -133,21 +133,8 @@ export async function basicPublishConfirmed(
     confirmedCount++;
   };
   const connection = channel.connection;
-  // An array or a Bodies is read by index, without an iterator's cost per message.
-  const indexed = "at" in bodies && typeof bodies.at === "function" ? bodies as Bodies : undefined;
-  const iterator = indexed
-    ? undefined
-    : (bodies as Iterable<string | Uint8Array>)[Symbol.iterator]();
-  for (let i = 0;; i++) {
-    let body: string | Uint8Array;
-    if (indexed) {
-      if (i >= indexed.length) break;
-      body = indexed.at(i)!;
-    } else {
-      const next = iterator!.next();
-      if (next.done) break;
-      body = next.value;
-    }
+  const source = bodyReader(bodies);
+  for (let body; (body = source.next()) !== undefined;) {
     if (signal?.aborted) break;
     // The client refuses to publish while blocked; wait for the alarm to clear (or the
     // connection to drop, which the publish below then reports).
@@ -217,20 +204,9 @@ async function publishTrackedFrom(
     }
     progress(confirmed);
   };
-  const indexed = "at" in bodies && typeof bodies.at === "function" ? bodies as Bodies : undefined;
-  const iterator = indexed
-    ? undefined
-    : (bodies as Iterable<string | Uint8Array>)[Symbol.iterator]();
-  for (let i = 0;; i++) {
-    let body: string | Uint8Array;
-    if (indexed) {
-      if (i >= indexed.length) break;
-      body = indexed.at(i)!;
-    } else {
-      const next = iterator!.next();
-      if (next.done) break;
-      body = next.value;
-    }
+  const source = bodyReader(bodies);
+  const indexed = source.indexed;
+  for (let body; (body = source.next()) !== undefined;) {
     if (signal?.aborted) break;
     // Publishing is refused while blocked; wait for the alarm to clear (or the connection to
     // drop, which waitSettled below then reports).
@@ -253,6 +229,36 @@ async function publishTrackedFrom(
     settle();
   }
   return confirmed;
+}
+
+/**
+ * The bodies in order, `undefined` after the last. An array or a Bodies is read by index,
+ * without an iterator's cost per message, and is returned as `indexed` so that a body can be
+ * asked for again instead of kept.
+ */
+function bodyReader(bodies: Iterable<string | Uint8Array> | Bodies): {
+  indexed: Bodies | undefined;
+  next(): string | Uint8Array | undefined;
+} {
+  if ("at" in bodies && typeof bodies.at === "function") {
+    const indexed = bodies as Bodies;
+    let i = 0;
+    const next = () => {
+      if (i >= indexed.length) return undefined;
+      const body = indexed.at(i++);
+      if (body === undefined) throw new RangeError(`No body at ${i - 1} of ${indexed.length}`);
+      return body;
+    };
+    return { indexed, next };
+  }
+  const iterator = (bodies as Iterable<string | Uint8Array>)[Symbol.iterator]();
+  return {
+    indexed: undefined,
+    next: () => {
+      const next = iterator.next();
+      return next.done ? undefined : next.value;
+    },
+  };
 }
 
 /** A publish awaiting its confirm. */
