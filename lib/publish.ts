@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
 import { DenoChannel } from "./_deno_channel.ts";
@@ -132,13 +133,10 @@ export async function basicPublishConfirmed(
     onConfirm?.(oldest.body, firstIndex + confirmedCount);
     confirmedCount++;
   };
-  const connection = channel.connection;
   const source = bodyReader(bodies);
   for (let body; (body = source.next()) !== undefined;) {
     if (signal?.aborted) break;
-    // The client refuses to publish while blocked; wait for the alarm to clear (or the
-    // connection to drop, which the publish below then reports).
-    while (connection.blocked && !connection.closed) await sleep(50);
+    await whileBlocked(channel.connection);
     const entry: InFlight = { body, done: false, error: undefined, settled: undefined! };
     entry.settled = channel.basicPublish(exchange, routingKey, body, properties).then(
       () => void (entry.done = true),
@@ -164,27 +162,8 @@ async function publishTracked(
   bodies: Iterable<string | Uint8Array> | Bodies,
   options: PublishConfirmedOptions & { window: number; firstIndex: number },
 ): Promise<number> {
-  let confirmed = 0;
-  try {
-    return await publishTrackedFrom(channel, routingKey, bodies, options, (n) => confirmed = n);
-  } catch (error) {
-    // An oversized message closes the channel: named, as the client's own path names it.
-    throw error instanceof PublishNackedError
-      ? error
-      : describePublishError(error, options.firstIndex + confirmed);
-  }
-}
-
-async function publishTrackedFrom(
-  channel: DenoChannel,
-  routingKey: string,
-  bodies: Iterable<string | Uint8Array> | Bodies,
-  options: PublishConfirmedOptions & { window: number; firstIndex: number },
-  progress: (confirmed: number) => void,
-): Promise<number> {
   const { exchange = "", properties = PERSISTENT, window, firstIndex, onConfirm, signal } = options;
   const ring: (string | Uint8Array)[] = new Array(window);
-  const connection = channel.connection;
   let firstTag = 0; // the first message's tag, once sent
   let sent = 0;
   let confirmed = 0;
@@ -202,33 +181,45 @@ async function publishTrackedFrom(
       if (!indexed) ring[confirmed % window] = undefined!;
       onConfirm?.(body, firstIndex + confirmed);
     }
-    progress(confirmed);
   };
   const source = bodyReader(bodies);
   const indexed = source.indexed;
-  for (let body; (body = source.next()) !== undefined;) {
-    if (signal?.aborted) break;
-    // Publishing is refused while blocked; wait for the alarm to clear (or the connection to
-    // drop, which waitSettled below then reports).
-    while (connection.blocked && !connection.closed) await sleep(50);
-    if (sent - confirmed >= window) {
-      // A full window: wait until half of it is answered, not for each message in turn (one
-      // promise per half window, rather than per message, is what keeps memory flat).
-      await channel.waitSettled(firstTag + confirmed + Math.floor(window / 2));
+  try {
+    for (let body; (body = source.next()) !== undefined;) {
+      if (signal?.aborted) break;
+      await whileBlocked(channel.connection);
+      if (sent - confirmed >= window) {
+        // A full window: wait until half of it is answered, not for each message in turn (one
+        // promise per half window, rather than per message, is what keeps memory flat).
+        await channel.waitSettled(firstTag + confirmed + Math.floor(window / 2));
+        settle();
+      }
+      const tag = channel.publishTracked(exchange, routingKey, body, properties);
+      if (sent === 0) firstTag = tag;
+      if (!indexed) ring[sent % window] = body;
+      sent++;
+      if (channel.backpressure) await channel.backpressure;
+      if (channel.settledThrough >= firstTag + confirmed) settle();
+    }
+    while (confirmed < sent) {
+      await channel.waitSettled(firstTag + confirmed);
       settle();
     }
-    const tag = channel.publishTracked(exchange, routingKey, body, properties);
-    if (sent === 0) firstTag = tag;
-    if (!indexed) ring[sent % window] = body;
-    sent++;
-    if (channel.backpressure) await channel.backpressure;
-    if (channel.settledThrough >= firstTag + confirmed) settle();
-  }
-  while (confirmed < sent) {
-    await channel.waitSettled(firstTag + confirmed);
-    settle();
+  } catch (error) {
+    // An oversized message closes the channel: named, as the client's own path names it.
+    throw error instanceof PublishNackedError
+      ? error
+      : describePublishError(error, firstIndex + confirmed);
   }
   return confirmed;
+}
+
+/**
+ * Publishing is refused while the broker blocks the connection (an alarm): wait for the block
+ * to lift, or for the connection to drop, which the next publish or wait then reports.
+ */
+async function whileBlocked(connection: AMQPBaseClient): Promise<void> {
+  while (connection.blocked && !connection.closed) await sleep(50);
 }
 
 /**
