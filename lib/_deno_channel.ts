@@ -33,6 +33,8 @@ export class DenoChannel extends AMQPChannel {
   readonly #sink: FrameSink;
   /** basic.publish method frames by exchange, routing key and flags: they repeat. */
   #methods = new Map<string, Uint8Array>();
+  /** The last of them, found without building its key. */
+  #last: { exchange: string; routingKey: string; bits: number; frame: Uint8Array } | undefined;
 
   constructor(connection: AMQPBaseClient & FrameSink, id: number) {
     super(connection, id);
@@ -208,9 +210,14 @@ export class DenoChannel extends AMQPChannel {
 
   /** The basic.publish method frame, built once per exchange, routing key and flags. */
   #method(exchange: string, routingKey: string, bits: number): Uint8Array | undefined {
+    // A publisher mostly repeats its last destination: that needs no key string per publish.
+    const last = this.#last;
+    if (last?.exchange === exchange && last.routingKey === routingKey && last.bits === bits) {
+      return last.frame;
+    }
     const key = `${bits}\u0000${exchange}\u0000${routingKey}`;
     let frame = this.#methods.get(key);
-    if (frame) return frame;
+    if (frame) return (this.#last = { exchange, routingKey, bits, frame }).frame;
     const ex = encoder.encode(exchange);
     const rk = encoder.encode(routingKey);
     if (ex.length > 255 || rk.length > 255) return undefined; // the client reports it
@@ -229,6 +236,7 @@ export class DenoChannel extends AMQPChannel {
     frame[frame.length - 1] = FRAME_END;
     if (this.#methods.size >= 1000) this.#methods.clear(); // many routing keys: start over
     this.#methods.set(key, frame);
+    this.#last = { exchange, routingKey, bits, frame };
     return frame;
   }
 }

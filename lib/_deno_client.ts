@@ -89,9 +89,9 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
   #conn: Deno.Conn | Deno.TlsConn | undefined;
   // Bytes waiting for the socket, copied in once; a write sends `#outbox[0, #queued)` while new
   // sends fill the other buffer (`#spare`), then the two trade places.
-  #outbox = new Uint8Array(64 * 1024);
-  #outboxView = new DataView(this.#outbox.buffer);
-  #spare = new Uint8Array(64 * 1024);
+  // Each buffer keeps its DataView, so that trading places allocates nothing.
+  #outbox = outboxOf(64 * 1024);
+  #spare = outboxOf(64 * 1024);
   #queued = 0;
   #flushed: (() => void)[] = [];
   #writing = false;
@@ -450,7 +450,7 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
   override send(bytes: Uint8Array): Promise<void> {
     if (!this.#conn) return Promise.reject(new AMQPError("Socket not connected", this));
     const at = this.reserve(bytes.length);
-    if (at >= 0) this.#outbox.set(bytes, at);
+    if (at >= 0) this.#outbox.bytes.set(bytes, at);
     return (at >= 0 ? this.commit(bytes.length) : undefined) ?? Promise.resolve();
   }
 
@@ -468,23 +468,22 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
       );
       return -1;
     }
-    if (this.#queued + size > this.#outbox.length) {
-      const larger = new Uint8Array(Math.max(this.#outbox.length * 2, this.#queued + size));
-      larger.set(this.#outbox.subarray(0, this.#queued));
+    if (this.#queued + size > this.#outbox.bytes.length) {
+      const larger = outboxOf(Math.max(this.#outbox.bytes.length * 2, this.#queued + size));
+      larger.bytes.set(this.#outbox.bytes.subarray(0, this.#queued));
       this.#outbox = larger;
-      this.#outboxView = new DataView(larger.buffer);
     }
     return this.#queued;
   }
 
   /** The bytes {@linkcode reserve} hands out offsets into. */
   get outBytes(): Uint8Array {
-    return this.#outbox;
+    return this.#outbox.bytes;
   }
 
   /** {@linkcode outBytes}, as a DataView. */
   get outView(): DataView {
-    return this.#outboxView;
+    return this.#outbox.view;
   }
 
   /**
@@ -504,10 +503,9 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
     this.#writing = true;
     try {
       while (this.#queued > 0 && this.#conn) {
-        const out = this.#outbox.subarray(0, this.#queued);
+        const out = this.#outbox.bytes.subarray(0, this.#queued);
         const flushed = this.#flushed;
         [this.#outbox, this.#spare] = [this.#spare, this.#outbox];
-        this.#outboxView = new DataView(this.#outbox.buffer);
         this.#queued = 0;
         this.#flushed = [];
         this.#writeStarted = Date.now();
@@ -546,6 +544,12 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
       // already closed by the peer
     }
   }
+}
+
+/** A buffer for the socket's queue, with its DataView. */
+function outboxOf(size: number): { bytes: Uint8Array; view: DataView } {
+  const bytes = new Uint8Array(size);
+  return { bytes, view: new DataView(bytes.buffer) };
 }
 
 /**
