@@ -20,7 +20,8 @@ import { bufferedLines, integerFlag, progressLine } from "./lib/mod.ts";
 import { iterateMessages, maskUrl, onShutdownSignal, parkingQueue } from "./lib/mod.ts";
 import { parkMessage, parseFlags, pollMessage, queueNameFlag } from "./lib/mod.ts";
 import { queueTypeFlags, reconnectLines, reportFailure, resolveUrl } from "./lib/mod.ts";
-import { messageOffset, parseStreamOffset, secondsFlag, serve, showBody } from "./lib/mod.ts";
+import { messageOffset, parseStreamOffset, printable, secondsFlag, serve } from "./lib/mod.ts";
+import { showBody } from "./lib/mod.ts";
 import { type StreamOffset, streamOffsetArguments, UsageError } from "./lib/mod.ts";
 
 const USAGE = `Usage: consumer.ts [--style callback|get|iterator] [flags]
@@ -43,6 +44,8 @@ Receives messages from a queue and acks each after printing it; runs until Ctrl+
   --work SECS        simulate this much work per message before the ack (default 0)
   --idle SECS        stop after this long without a message
   --max N            stop after N messages
+  --raw              print bodies as they are (by default control characters such as
+                     newlines and terminal escapes are shown as \\n, \\x1b, ...)
   --help             show this text`;
 
 export async function main(args: string[]): Promise<number> {
@@ -62,6 +65,7 @@ export async function main(args: string[]): Promise<number> {
       work: { type: "string" },
       idle: { type: "string" },
       max: { type: "string" },
+      raw: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     });
     if (flags.help) {
@@ -102,10 +106,15 @@ export async function main(args: string[]): Promise<number> {
     let received = 0;
 
     // The work on one message: print it, then ack, since a message is only gone from the broker
-    // once the work is done. A body that is not UTF-8 makes it throw: a poison message.
+    // once the work is done. A body that is not UTF-8 makes it throw: a poison message. Its
+    // control characters are shown as escapes (unless --raw), so it cannot forge a line or
+    // drive the terminal.
+    const raw = flags.raw;
+    const strict = parking !== undefined && !noAck; // else nothing could park it: show it
     const work = async (message: AMQPMessage) => {
-      const strict = parking !== undefined && !noAck; // else nothing could park it: show it
-      const body = strict ? `'${bodyText(message.body)}'` : showBody(message.body);
+      const body = strict
+        ? `'${raw ? bodyText(message.body) : printable(bodyText(message.body))}'`
+        : showBody(message.body, { raw });
       if (flags["requeue-once"] && !message.redelivered) {
         await message.nack(true, false);
         return out.line(` [x] Requeued ${body}`); // [x] Requeued '7'
@@ -135,7 +144,7 @@ export async function main(args: string[]): Promise<number> {
         if (!parking || noAck || message.channel.closed) throw error;
         const reason = (error as Error).message;
         await parkMessage(message, { from: queue, queue: parking, reason, declare });
-        console.error(` [!] ${reason}: parked in '${parking}'`);
+        console.error(` [!] ${printable(reason)}: parked in '${parking}'`);
       }
     };
 

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { printable } from "./body.ts";
+
 /**
  * Bad command-line input or configuration: exit code 2.
  *
@@ -70,7 +72,8 @@ export function isPreconditionFailed(error: unknown): boolean {
 /**
  * Turns a thrown value into what the script shows and the exit code it returns: 2 for a
  * {@linkcode UsageError} (its line points to `--help`), 1 for anything else. The line is the
- * first line of the message, so no stack trace ever reaches the user.
+ * first line of the message, so no stack trace ever reaches the user, made
+ * {@linkcode printable}: a broker's reply text or a queue name cannot drive the terminal.
  *
  * @example
  * ```ts
@@ -83,7 +86,7 @@ export function isPreconditionFailed(error: unknown): boolean {
  */
 export function failure(error: unknown): { line: string; exitCode: number } {
   const text = error instanceof Error ? error.message : String(error);
-  const line = text.split("\n")[0]!.trim() || String(error);
+  const line = printable(text.split("\n")[0]!.trim() || String(error));
   if (error instanceof UsageError) return { line: `${line} (see --help)`, exitCode: 2 };
   if (error instanceof BrokerError) return { line, exitCode: 1 };
   return { line: `Error: ${line}`, exitCode: 1 };

@@ -133,3 +133,35 @@ Deno.test("consumer.ts --idle counts quiet time while connected, not time spent 
     match(stdout, /No message for 1 s, stopping/);
     deepEqual(await depth(queue), 0);
   }));
+
+/** A body that would forge a second line, set the terminal's title and reverse the rest. */
+const HOSTILE = "7'\n [x] Received 'fake\x1b]0;pwned\x07\u202eevil";
+
+Deno.test("a body full of escape sequences prints as one line of visible escapes; --raw as is", async (t) => {
+  for (const style of STYLES) {
+    await t.step(`--style ${style}`, () =>
+      withQueue(`hostile-${style}`, 0, async (queue) => {
+        await withChannel((channel) => basicPublishConfirmed(channel, queue, [HOSTILE, "8"]));
+        const { code, stdout } = await consume(style, queue, "--idle", "0.5");
+        deepEqual(code, 0);
+        // Piped output stays one line per message: the body's newline did not make a second.
+        const lines = stdout.split("\n").filter((line) => line.startsWith(" [x]"));
+        deepEqual(lines, [
+          " [x] Received '7'\\n [x] Received 'fake\\x1b]0;pwned\\x07\\u202eevil'",
+          " [x] Received '8'",
+        ]);
+        // deno-lint-ignore no-control-regex -- looking for control characters is the point
+        ok(!/[\x00-\x09\x0b-\x1f\x7f\u202e]/.test(stdout), "a control character was printed");
+      }));
+  }
+  await t.step(
+    "--raw prints the bytes as they came",
+    () =>
+      withQueue("hostile-raw", 0, async (queue) => {
+        await withChannel((channel) => basicPublishConfirmed(channel, queue, [HOSTILE]));
+        const { code, stdout } = await consume("callback", queue, "--idle", "0.5", "--raw");
+        deepEqual(code, 0);
+        ok(stdout.includes(` [x] Received '${HOSTILE}'`), stdout);
+      }),
+  );
+});

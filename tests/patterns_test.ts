@@ -317,3 +317,46 @@ Deno.test("patterns: --help on stdout, exit 0, for every script", async (t) => {
     }
   }
 });
+
+Deno.test("routing and topics: a routing key and a body full of escapes print as visible escapes", async (t) => {
+  const key = "err\x1b[2Jor";
+  const body = "line\n [x] forged\x1b]0;title\x07";
+  for (
+    const [script, emit, kind] of [
+      ["routing/receive_logs_direct.ts", "routing/emit_log_direct.ts", "direct"],
+      ["topics/receive_logs_topic.ts", "topics/emit_log_topic.ts", "topic"],
+    ] as const
+  ) {
+    await t.step(kind, () =>
+      withExchange(kind, async (exchange) => {
+        const receiver = await start(script, ["--exchange", exchange, key]);
+        deepEqual((await pattern(emit, ["--exchange", exchange, key, body])).code, 0);
+        await settle();
+        const { code, stdout } = await receiver.stop();
+        deepEqual(code, 0);
+        const lines = stdout.split("\n").filter((line) => line.startsWith(" [x]"));
+        deepEqual(lines, [" [x] err\\x1b[2Jor:'line\\n [x] forged\\x1b]0;title\\x07'"]);
+      }));
+  }
+});
+
+Deno.test("inspect_dead_letters.ts: header values full of escapes print as visible escapes", () =>
+  withQueueName("inspect-hostile", async (queue) => {
+    await withChannel(async (channel) => {
+      await channel.queueDeclare(`${queue}.dead`, { durable: true });
+      await channel.basicPublish("", `${queue}.dead`, "body\x1b[31m", {
+        headers: { "x-parked-from": "q\x1b]0;t\x07", "x-parked-reason": "bad\n [x] forged" },
+      });
+    });
+    await settle();
+    const { code, stdout } = await pattern("dead_lettering/inspect_dead_letters.ts", [
+      "--queue",
+      queue,
+    ]);
+    deepEqual(code, 0);
+    const lines = stdout.split("\n").filter((line) => line.startsWith(" [x]"));
+    deepEqual(lines, [
+      " [x] 'body\\x1b[31m': parked from 'q\\x1b]0;t\\x07': bad\\n [x] forged",
+    ]);
+    deepEqual(await depth(`${queue}.dead`), 1); // looking changes nothing
+  }));

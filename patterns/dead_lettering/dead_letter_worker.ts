@@ -13,7 +13,7 @@
 
 import { BrokerError, declareQueue, forEachMessage, onShutdownSignal } from "../../lib/mod.ts";
 import { parkingQueue, parseFlags, queueNameFlag, reconnectLines } from "../../lib/mod.ts";
-import { reportFailure, serve, showBody } from "../../lib/mod.ts";
+import { printable, reportFailure, serve, showBody } from "../../lib/mod.ts";
 
 const USAGE = `Usage: dead_letter_worker.ts [--queue NAME] [--url URL]
 
@@ -59,7 +59,7 @@ export async function main(args: string[]): Promise<number> {
             ` [!] Cannot process ${showBody(message.body)}: rejected to '${parking}'`,
           );
         }
-        console.log(` [x] ${job} squared is ${Number(job) ** 2}`); // [x] 7 squared is 49
+        console.log(` [x] ${printable(job)} squared is ${Number(job) ** 2}`); // [x] 7 squared is 49
         await message.ack(false);
       }, { noAck: false, signal });
     }, { url: flags.url, name: "dead_letter_worker.ts", signal, ...reconnectLines(console.error) });

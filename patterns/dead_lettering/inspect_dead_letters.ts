@@ -13,7 +13,7 @@
 
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import { BrokerError, parkingQueue, parseFlags, reportFailure } from "../../lib/mod.ts";
-import { showBody, withChannel } from "../../lib/mod.ts";
+import { printable, showBody, withChannel } from "../../lib/mod.ts";
 
 const USAGE = `Usage: inspect_dead_letters.ts [--queue NAME] [--url URL] [--ack]
 
@@ -62,7 +62,7 @@ export async function main(args: string[]): Promise<number> {
           : `parked from '${headers["x-parked-from"] ?? "?"}': ${
             headers["x-parked-reason"] ?? "?"
           }`;
-        console.log(` [x] ${showBody(message.body)}: ${why}`);
+        console.log(` [x] ${showBody(message.body)}: ${printable(why)}`);
         // [x] 'abc': rejected in 'jobs' 1 time(s), 2026-11-27T01:20:00.000Z
       }
       const last = held.at(-1);

@@ -17,15 +17,17 @@ import {
 } from "../../lib/mod.ts";
 import { parseFlags, reconnectLines, reportFailure, serve, showBody } from "../../lib/mod.ts";
 
-const USAGE = `Usage: receive_logs.ts [--exchange NAME] [--url URL]
+const USAGE = `Usage: receive_logs.ts [--exchange NAME] [--url URL] [--raw]
 
-Prints every message sent to a fanout exchange, until Ctrl+C.`;
+Prints every message sent to a fanout exchange, until Ctrl+C.
+Control characters in a message are shown as escapes (\\n, \\x1b); --raw prints them as they are.`;
 
 export async function main(args: string[]): Promise<number> {
   try {
     const flags = parseFlags(args, {
       exchange: { type: "string", default: "logs" },
       url: { type: "string" },
+      raw: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     });
     if (flags.help) {
@@ -41,7 +43,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(" [*] Waiting for logs. To exit press CTRL+C");
       // Logs are disposable: auto-ack, as in the tutorial.
       await forEachMessage(channel, queue, (message) => {
-        console.log(` [x] ${showBody(message.body)}`); // [x] 'info: Hello World!'
+        console.log(` [x] ${showBody(message.body, flags)}`); // [x] 'info: Hello World!'
       }, { noAck: true, signal });
     }, { url: flags.url, name: "receive_logs.ts", signal, ...reconnectLines(console.error) });
     return 0;

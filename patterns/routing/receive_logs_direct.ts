@@ -16,17 +16,19 @@ import {
   onShutdownSignal,
 } from "../../lib/mod.ts";
 import { parseCommandLine, reconnectLines, reportFailure, serve, showBody } from "../../lib/mod.ts";
-import { UsageError } from "../../lib/mod.ts";
+import { printable, UsageError } from "../../lib/mod.ts";
 
-const USAGE = `Usage: receive_logs_direct.ts [--exchange NAME] [--url URL] SEVERITY...
+const USAGE = `Usage: receive_logs_direct.ts [--exchange NAME] [--url URL] [--raw] SEVERITY...
 
-Prints messages sent with any of the given severities (info, warning, error, ...), until Ctrl+C.`;
+Prints messages sent with any of the given severities (info, warning, error, ...), until Ctrl+C.
+Control characters in a message are shown as escapes (\\n, \\x1b); --raw prints them as they are.`;
 
 export async function main(args: string[]): Promise<number> {
   try {
     const { flags, positionals: severities } = parseCommandLine(args, {
       exchange: { type: "string", default: "direct_logs" },
       url: { type: "string" },
+      raw: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     });
     if (flags.help) {
@@ -44,7 +46,8 @@ export async function main(args: string[]): Promise<number> {
       const queue = await bindExclusiveQueue(channel, flags.exchange, severities);
       console.log(" [*] Waiting for logs. To exit press CTRL+C");
       await forEachMessage(channel, queue, (message) => {
-        console.log(` [x] ${message.routingKey}:${showBody(message.body)}`); // [x] error:'Disk full'
+        const key = flags.raw ? message.routingKey : printable(message.routingKey);
+        console.log(` [x] ${key}:${showBody(message.body, flags)}`); // [x] error:'Disk full'
       }, { noAck: true, signal });
     }, {
       url: flags.url,

@@ -12,7 +12,7 @@
 
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import { BrokerError, integerFlag, parseCommandLine, reportFailure } from "../../lib/mod.ts";
-import { secondsFlag, UsageError, withChannel } from "../../lib/mod.ts";
+import { printable, secondsFlag, UsageError, withChannel } from "../../lib/mod.ts";
 
 const USAGE = `Usage: rpc_client.ts [--queue NAME] [--url URL] [--timeout SECS] N...
 
@@ -67,9 +67,9 @@ export async function main(args: string[]): Promise<number> {
         const reply = (await Promise.race([answer, late]).finally(() => clearTimeout(timer)))
           .bodyString();
         if (reply?.startsWith("error:")) {
-          throw new BrokerError(`The server refused fib(${n}): ${reply}`);
+          throw new BrokerError(`The server refused fib(${n}): ${printable(reply)}`);
         }
-        console.log(` [.] Got fib(${n}) = ${reply}`); // [.] Got fib(30) = 832040
+        console.log(` [.] Got fib(${n}) = ${printable(reply ?? "")}`); // [.] Got fib(30) = 832040
       };
       await Promise.all(numbers.map(call));
     }, { url: flags.url, name: "rpc_client.ts" });

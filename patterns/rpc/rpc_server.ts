@@ -12,7 +12,7 @@
 
 import { bodyText, declareQueue, forEachMessage, onShutdownSignal } from "../../lib/mod.ts";
 import { parseFlags, queueNameFlag, queueTypeFlags } from "../../lib/mod.ts";
-import { reconnectLines, reportFailure, serve } from "../../lib/mod.ts";
+import { printable, reconnectLines, reportFailure, serve } from "../../lib/mod.ts";
 
 const USAGE = `Usage: rpc_server.ts [--queue NAME] [--queue-type T] [--url URL]
 
@@ -60,7 +60,7 @@ export async function main(args: string[]): Promise<number> {
         }
         const n = Number(text);
         const valid = /^\d+$/.test(text) && n <= 10000;
-        console.log(valid ? ` [.] fib(${n})` : ` [!] Bad request '${text}'`);
+        console.log(valid ? ` [.] fib(${n})` : ` [!] Bad request '${printable(text)}'`);
         const answer = valid ? String(fib(n)) : `error: expected a whole number 0..10000`;
         if (replyTo) await channel.basicPublish("", replyTo, answer, { correlationId });
         await request.ack(false);

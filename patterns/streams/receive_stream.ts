@@ -23,7 +23,8 @@ Prints the messages of a stream (default hello-stream) from an offset, until Ctr
   --offset O   first (default), last, next, an offset number, an ISO time
                (2026-11-28T12:00:00Z), or an interval back from now (1h, 30m, 7D)
   --idle SECS  stop after this long without a message
-  --max N      stop after N messages`;
+  --max N      stop after N messages
+  --raw        print control characters as they are (default: as escapes, \\n, \\x1b)`;
 
 export async function main(args: string[]): Promise<number> {
   try {
@@ -31,6 +32,7 @@ export async function main(args: string[]): Promise<number> {
       stream: { type: "string", default: "hello-stream" },
       offset: { type: "string", default: "first" },
       url: { type: "string" },
+      raw: { type: "boolean", default: false },
       idle: { type: "string" },
       max: { type: "string" },
       help: { type: "boolean", default: false },
@@ -55,7 +57,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(` [*] Reading '${stream}' from ${flags.offset}. To exit press CTRL+C`);
       await readStream(channel, stream, (message, at) => {
         idle?.reset();
-        console.log(` [x] ${showBody(message.body)} at offset ${at}`); // [x] 'Hello, World!' at offset 0
+        console.log(` [x] ${showBody(message.body, flags)} at offset ${at}`); // [x] 'Hello, World!' at offset 0
         if (at !== undefined) offset = at + 1; // after a reconnect, go on from the next one
         if (++read === max) done.abort();
       }, { offset, signal });

@@ -12,12 +12,13 @@
 
 import { bodyText, declareQueue, forEachMessage, onShutdownSignal } from "../../lib/mod.ts";
 import { parkMessage, parseFlags, queueNameFlag, queueTypeFlags } from "../../lib/mod.ts";
-import { reconnectLines, reportFailure, secondsFlag, serve } from "../../lib/mod.ts";
+import { printable, reconnectLines, reportFailure, secondsFlag, serve } from "../../lib/mod.ts";
 
 const USAGE = `Usage: worker.ts [--queue NAME] [--queue-type T] [--url URL] [--dot SECONDS]
 
 Processes tasks from a work queue (created as --queue-type, default quorum, if it does not
-exist), one at a time; Ctrl+C stops after the current task.`;
+exist), one at a time; Ctrl+C stops after the current task. Control characters in a task are shown
+as escapes (\\n, \\x1b); --raw prints them as they are.`;
 
 export async function main(args: string[]): Promise<number> {
   try {
@@ -26,6 +27,7 @@ export async function main(args: string[]): Promise<number> {
       "queue-type": { type: "string", default: "quorum" },
       url: { type: "string" },
       dot: { type: "string", default: "1" }, // seconds of work per "."
+      raw: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     });
     if (flags.help) {
@@ -53,9 +55,9 @@ export async function main(args: string[]): Promise<number> {
           // Unreadable: parked in QUEUE.dead, not retried forever.
           const reason = (error as Error).message;
           await parkMessage(message, { from: queue, queue: `${queue}.dead`, reason, declare });
-          return console.error(` [!] ${reason}: parked in '${queue}.dead'`);
+          return console.error(` [!] ${printable(reason)}: parked in '${queue}.dead'`);
         }
-        console.log(` [x] Received '${task}'`);
+        console.log(` [x] Received '${flags.raw ? task : printable(task)}'`);
         const dots = task.split(".").length - 1;
         await new Promise((resolve) => setTimeout(resolve, dots * perDot));
         console.log(" [x] Done");
