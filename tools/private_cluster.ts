@@ -14,12 +14,16 @@
  */
 
 import { parseFlags, reportFailure, UsageError } from "../lib/mod.ts";
-import { freePort, type PrivateBroker, startPrivateBroker } from "./private_broker.ts";
+import { ctlEnv, findRabbitmqBin, freePort, type PrivateBroker } from "./private_broker.ts";
+import { startPrivateBroker } from "./private_broker.ts";
+import { readOwnFile, stateFolder, UntrustedFileError, writeNewFile } from "./_private_files.ts";
 
 /** A running private cluster. Dispose of it (`await using`) to stop it and delete its folders. */
 export interface PrivateCluster extends AsyncDisposable {
   /** The folder that holds the nodes' folders. */
   dir: string;
+  /** The cluster's id: its node names are `deno-cluster-ID-1@localhost` and so on. */
+  id: string;
   /** The nodes, in the order of `urls`. */
   nodes: PrivateBroker[];
   /** One `amqp://guest:guest@127.0.0.1:PORT` per node. */
@@ -59,7 +63,9 @@ export async function startPrivateCluster(
 ): Promise<PrivateCluster> {
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "rabbitmq-deno-cluster-" });
   const id = crypto.randomUUID().slice(0, 8);
-  const names = Array.from({ length: SIZE }, (_, i) => `deno-cluster-${id}-${i + 1}@localhost`);
+  // What `--stop` checks before it deletes anything: this folder is one this tool made.
+  await writeNewFile(`${dir}/${MARKER}`, id);
+  const names = nodeNames(id);
   const cookie = crypto.randomUUID().replaceAll("-", "");
   const config = [
     "cluster_formation.peer_discovery_backend = classic_config",
@@ -101,6 +107,7 @@ export async function startPrivateCluster(
   const urls = nodes.map((node) => node.url);
   return {
     dir,
+    id,
     nodes,
     urls,
     url: urls.join(","),
@@ -123,6 +130,14 @@ export async function startPrivateCluster(
   };
 }
 
+/** The file in a cluster's folder that holds its id. */
+const MARKER = ".rabbitmq-deno-cluster";
+
+/** The node names of cluster `id`. */
+function nodeNames(id: string): string[] {
+  return Array.from({ length: SIZE }, (_, i) => `deno-cluster-${id}-${i + 1}@localhost`);
+}
+
 async function waitFor(timeout: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
@@ -132,8 +147,14 @@ async function waitFor(timeout: number, check: () => Promise<boolean>): Promise<
   throw new Error(`The cluster did not form within ${timeout / 1000} s`);
 }
 
-/** Where `--detach` records a cluster left running, for `--stop`. */
-const STATE_FILE = `${Deno.env.get("TMPDIR") ?? "/tmp"}/rabbitmq-deno-cluster.json`;
+/**
+ * Where `--detach` records a cluster left running, for `--stop`: a file of this user's own, in
+ * a folder of its own (tools/_private_files.ts), never in a shared folder such as /tmp, where
+ * another local user could plant one.
+ */
+async function stateFile(): Promise<string> {
+  return `${await stateFolder("rabbitmq-deno")}/cluster.json`;
+}
 
 const USAGE = `Usage: private_cluster.ts [--ports P1,P2,P3] [--detach | --stop]
 
@@ -157,6 +178,15 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (flags.stop) return await stopDetached();
+    // A cluster already left running, or anything else in the state file's place, stops us
+    // before any node starts.
+    const state = flags.detach ? await stateFile() : undefined;
+    if (state && (await Deno.lstat(state).then(() => true, () => false))) {
+      throw new UntrustedFileError(
+        state,
+        "a cluster left running is recorded there; stop it with: deno task cluster --stop",
+      );
+    }
     const ports = flags.ports.split(",").map(Number);
     if (ports.length !== SIZE || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
       throw new UsageError(`Cannot use --ports "${flags.ports}": expected three ports, P1,P2,P3`);
@@ -169,14 +199,8 @@ async function main(args: string[]): Promise<number> {
     console.log(
       ` [*] One cluster of three nodes. Use it with:\n\nexport AMQP_URL=${cluster.url}\n`,
     );
-    if (flags.detach) {
-      await Deno.writeTextFile(
-        STATE_FILE,
-        JSON.stringify({
-          dir: cluster.dir,
-          nodes: cluster.nodes.map(({ node, dir, bin }) => ({ node, dir, bin })),
-        }),
-      );
+    if (state) {
+      await writeNewFile(state, JSON.stringify({ id: cluster.id, dir: cluster.dir }));
       console.log(" [*] Left running; stop it with: deno task cluster --stop");
       return 0;
     }
@@ -195,28 +219,62 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-/** Stops the nodes of a cluster left running with `--detach`. */
+/**
+ * Stops the nodes of a cluster left running with `--detach`. Nothing in the state file is taken
+ * on trust: it must be this user's own file; it names only the cluster's id and folder, which
+ * must be a folder of this user's that holds the id this tool wrote there; the node names and
+ * folders follow from those, and rabbitmqctl is the local installation's.
+ */
 async function stopDetached(): Promise<number> {
-  let state: { dir: string; nodes: { node: string; dir: string; bin: string }[] };
-  try {
-    state = JSON.parse(await Deno.readTextFile(STATE_FILE));
-  } catch {
-    console.log(" [*] No cluster left running (nothing in " + STATE_FILE + ")");
+  const path = await stateFile();
+  const text = await readOwnFile(path);
+  if (text === undefined) {
+    console.log(` [*] No cluster left running (nothing in ${path})`);
     return 0;
   }
-  for (const { node, dir, bin } of state.nodes) {
+  const { id, dir } = parseState(path, text);
+  const marker = `${dir}/${MARKER}`;
+  const found = await readOwnFile(marker).catch((error) => {
+    if (error instanceof UntrustedFileError) throw error;
+    return undefined;
+  });
+  const folder = await Deno.lstat(dir).catch(() => undefined);
+  if (found !== id || !folder?.isDirectory || folder.uid !== Deno.uid()) {
+    throw new UntrustedFileError(path, `${dir} is not the folder of cluster ${id} this tool made`);
+  }
+  const bin = findRabbitmqBin();
+  if (!bin) throw new Error("No rabbitmq-server found to stop the nodes with");
+  const names = nodeNames(id);
+  for (const [i, node] of names.entries()) {
     await new Deno.Command(`${bin}/rabbitmqctl`, {
       args: ["-n", node, "stop"],
-      env: { HOME: dir, RABBITMQ_CONF_ENV_FILE: "/dev/null" },
+      env: ctlEnv(`${dir}/node${i + 1}`),
       stdout: "null",
       stderr: "null",
     }).output();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
-  await Deno.remove(state.dir, { recursive: true }).catch(() => {});
-  await Deno.remove(STATE_FILE);
-  console.log(` [*] Stopped ${state.nodes.length} nodes and deleted their data`);
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(path);
+  console.log(` [*] Stopped ${names.length} nodes and deleted their data`);
   return 0;
+}
+
+/** The state file's `{ id, dir }`, each of the one form this tool writes. */
+function parseState(path: string, text: string): { id: string; dir: string } {
+  let state: { id?: unknown; dir?: unknown };
+  try {
+    state = JSON.parse(text);
+  } catch {
+    throw new UntrustedFileError(path, "it is not the JSON this tool writes");
+  }
+  const { id, dir } = state;
+  if (
+    typeof id !== "string" || !/^[0-9a-f]{8}$/.test(id) || typeof dir !== "string" ||
+    !/^\/.*\/rabbitmq-deno-cluster-[^/]+$/.test(dir) || dir.includes("/../")
+  ) {
+    throw new UntrustedFileError(path, "it does not name a cluster as this tool records one");
+  }
+  return { id, dir };
 }
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -5,14 +5,15 @@
  * private node from the local `rabbitmq-server` (see private_broker.ts), or runs
  * `docker compose up --wait` where a Docker engine answers, points `AMQP_URL` at it for the
  * command, and stops it afterwards — also when the command fails or is interrupted. With
- * neither, it exits 1 with one line saying what to install.
+ * neither, it exits 1 with one line saying what to install. `--docker` prefers Docker Compose
+ * (this repository's compose.yaml, as the project `rabbitmq-deno-with-broker`, from any folder).
  *
  *     deno run -A tools/with_broker.ts deno test --allow-all
  *
  * @module
  */
 
-import { connect, DEFAULT_URL, maskUrl, resolveUrl } from "../lib/mod.ts";
+import { brokerUrls, connect, DEFAULT_URL, maskUrl, resolveUrl } from "../lib/mod.ts";
 import { findRabbitmqBin, type PrivateBroker, startPrivateBroker } from "./private_broker.ts";
 
 /** Where the command's broker came from. */
@@ -45,25 +46,38 @@ async function dockerAnswers(): Promise<boolean> {
   }
 }
 
+/**
+ * Runs `docker compose` on this repository's compose.yaml, as a project of its own name, from
+ * wherever the caller is: `down --volumes` must only ever remove what `up` made here.
+ */
 async function compose(...args: string[]): Promise<void> {
-  const { success } = await new Deno.Command("docker", { args: ["compose", ...args] }).output();
+  const file = new URL("../compose.yaml", import.meta.url).pathname;
+  const { success } = await new Deno.Command("docker", {
+    args: ["compose", "--file", file, "--project-name", COMPOSE_PROJECT, ...args],
+  }).output();
   if (!success) throw new Error(`docker compose ${args.join(" ")} failed`);
 }
 
+/** The Compose project with_broker.ts starts and removes. */
+export const COMPOSE_PROJECT = "rabbitmq-deno-with-broker";
+
 /**
  * Calls `fn` with the URL of a broker that answers, started for the call if need be, and
- * stops what it started when `fn` settles. `onStart` hears which broker is used.
+ * stops what it started when `fn` settles. `onStart` hears which broker is used. `docker`
+ * prefers Docker Compose to a local rabbitmq-server.
  */
 export async function withBroker<T>(
   fn: (url: string, node?: PrivateBroker) => Promise<T>,
   onStart: (source: BrokerSource, url: string) => void = () => {},
+  options: { docker?: boolean } = {},
 ): Promise<T> {
   const url = resolveUrl();
+  brokerUrls(url); // a malformed URL is the user's to fix, not a reason to start a broker
   if (await answers(url)) {
     onStart("AMQP_URL", url);
     return await fn(url);
   }
-  if (findRabbitmqBin()) {
+  if (findRabbitmqBin() && !options.docker) {
     // At the default address when it is free, so that the README's commands, which may reach
     // only 127.0.0.1:5672, work against it as written.
     const port = url === DEFAULT_URL && portIsFree(5672) ? 5672 : undefined;
@@ -87,9 +101,10 @@ export async function withBroker<T>(
 }
 
 if (import.meta.main) {
-  const [command, ...args] = Deno.args;
+  const docker = Deno.args[0] === "--docker";
+  const [command, ...args] = Deno.args.slice(docker ? 1 : 0);
   if (!command) {
-    console.error("Usage: with_broker.ts COMMAND [ARGS...]");
+    console.error("Usage: with_broker.ts [--docker] COMMAND [ARGS...]");
     Deno.exit(2);
   }
   try {
@@ -114,7 +129,7 @@ if (import.meta.main) {
       }
     }, (source, url) => {
       if (source !== "AMQP_URL") console.error(`with_broker: using a ${source} at ${maskUrl(url)}`);
-    });
+    }, { docker });
   } catch (error) {
     console.error((error as Error).message.split("\n")[0]);
     Deno.exitCode = 1;
