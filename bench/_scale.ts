@@ -4,6 +4,7 @@
 // can see the cost grow with the count, and memory not.
 
 import type { CaseResult } from "./_case.ts";
+import { brokerAddresses, withChannel } from "../lib/mod.ts";
 
 /** One size of the scale run. */
 export interface ScaleRow {
@@ -20,7 +21,7 @@ const root = new URL("..", import.meta.url).pathname;
 async function timedScript(url: string, args: string[]): Promise<{ ms: number; peakKiB: number }> {
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net=127.0.0.1", "--allow-env=AMQP_*", ...args],
+    args: ["run", `--allow-net=${brokerAddresses(url).join(",")}`, "--allow-env=AMQP_*", ...args],
     cwd: root,
     env: { AMQP_URL: url },
     stdin: "null",
@@ -87,7 +88,7 @@ export async function scaleRows(
     const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        "--allow-net=127.0.0.1",
+        `--allow-net=${brokerAddresses(url).join(",")}`,
         "--allow-env=AMQP_*",
         `${root}bench/_case.ts`,
         JSON.stringify(spec),
@@ -96,17 +97,9 @@ export async function scaleRows(
     }).output();
     if (!success) throw new Error(new TextDecoder().decode(stderr).trim());
     const ceiling = JSON.parse(new TextDecoder().decode(stdout)) as CaseResult;
-    // consumer.ts --max leaves the emptied queue; remove it.
-    await new Deno.Command(Deno.execPath(), {
-      args: [
-        "eval",
-        `import { withChannel } from "${root}lib/mod.ts";` +
-        `await withChannel((c) => c.queueDelete(${JSON.stringify(queue)}), { url: ${
-          JSON.stringify(url)
-        } });`,
-      ],
-      cwd: root,
-    }).output();
+    // consumer.ts --max leaves the emptied queue; remove it (here: a child's argv would show
+    // the URL, password and all, to anyone who lists processes).
+    await withChannel((channel) => channel.queueDelete(queue), { url, name: "bench --scale" });
     rows.push({
       count,
       producer: { ...produced, rate: (count / produced.ms) * 1000 },

@@ -18,7 +18,8 @@
 
 import { dirname, resolve } from "node:path";
 import type { CaseResult, CaseSpec } from "./_case.ts";
-import { integerFlag, maskUrl, parseFlags, reportFailure, resolveUrl } from "../lib/mod.ts";
+import { brokerAddresses, brokerUrls, integerFlag, maskUrl, parseFlags } from "../lib/mod.ts";
+import { reportFailure, resolveUrl } from "../lib/mod.ts";
 import { median, spread, type TutorialRow, tutorialTimes } from "./tutorial.ts";
 import { scaleRows, scaleTable } from "./_scale.ts";
 
@@ -221,7 +222,7 @@ function cases(quick: boolean): Case[] {
 
 /** The broker's process, if it listens on this machine: its pid, for /proc. */
 async function brokerPid(url: string): Promise<number | null> {
-  const port = new URL(url.split(",")[0]!).port || "5672";
+  const port = brokerAddresses(url)[0]!.split(":").at(-1);
   try {
     const { stdout } = await new Deno.Command("ss", { args: ["-ltnpH", `sport = :${port}`] })
       .output();
@@ -256,14 +257,14 @@ async function runCase(url: string, spec: CaseSpec, python?: string): Promise<Ca
     ? [new URL("./pika/throughput.py", import.meta.url).pathname, JSON.stringify(spec)]
     : [
       "run",
-      "--allow-net=127.0.0.1",
+      `--allow-net=${brokerAddresses(url).join(",")}`,
       "--allow-env=AMQP_*",
       new URL("./_case.ts", import.meta.url).pathname,
       JSON.stringify(spec),
     ];
   const { success, stdout, stderr } = await new Deno.Command(command, {
     args,
-    env: { AMQP_URL: python ? url.split(",")[0]! : url },
+    env: { AMQP_URL: python ? brokerUrls(url)[0]! : url }, // Pika takes one broker
     stdout: "piped",
     stderr: "piped",
   }).output();

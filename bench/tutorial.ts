@@ -7,8 +7,8 @@
  * shown, and the counts are checked: a run that did not print 100 lines fails the benchmark.
  * bench.ts runs the same measurement as part of `deno task bench`.
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" --allow-run --allow-read \
- *       bench/tutorial.ts --runs 3
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" --allow-run=deno,/usr/bin/python3 \
+ *       --allow-read bench/tutorial.ts --runs 3
  *
  * Needs Pika for the comparison (Debian: `apt-get install python3-pika`); without it only the
  * Deno side is measured.
@@ -16,7 +16,9 @@
  * @module
  */
 
-import { connect, declareQueue, integerFlag, maskUrl, parseFlags } from "../lib/mod.ts";
+import { brokerAddresses, brokerUrls, connect, declareQueue, integerFlag } from "../lib/mod.ts";
+import { maskUrl } from "../lib/mod.ts";
+import { parseFlags } from "../lib/mod.ts";
 import { basicPublishConfirmed, reportFailure, resolveUrl } from "../lib/mod.ts";
 
 const COUNT = 100;
@@ -45,12 +47,14 @@ export async function tutorialTimes(options: TutorialOptions): Promise<TutorialR
   const { url, runs, python = "/usr/bin/python3" } = options;
   const hasPika = (await new Deno.Command(python, { args: ["-c", "import pika"] })
     .output().catch(() => ({ success: false }))).success;
+  // "deno" by name, as --allow-run=deno allows: Deno.execPath() is the resolved binary, which
+  // that permission does not name when "deno" on the PATH is a link.
   const deno = (script: string, ...args: string[]) =>
     [
-      Deno.execPath(),
+      "deno",
       [
         "run",
-        `--allow-net=${new URL(url).host}`,
+        `--allow-net=${brokerAddresses(url).join(",")}`,
         "--allow-env=AMQP_*",
         `${here}../${script}`,
         ...args,
@@ -58,6 +62,8 @@ export async function tutorialTimes(options: TutorialOptions): Promise<TutorialR
     ] as const;
   const pika = (script: string, ...args: string[]) =>
     [python, [`${here}pika/${script}`, ...args]] as const;
+  // Pika takes one broker: the first of a list.
+  const pikaUrl = brokerUrls(url)[0]!;
   const cases = [
     {
       name: "producer, 100 confirmed",
@@ -95,7 +101,9 @@ export async function tutorialTimes(options: TutorialOptions): Promise<TutorialR
           );
           try {
             const [command, args] = c[side](queue);
-            row[side].push(await timed(url, command, [...args], c.expect));
+            row[side].push(
+              await timed(side === "pika" ? pikaUrl : url, command, [...args], c.expect),
+            );
           } finally {
             for (const name of [queue, `${queue}.dead`]) {
               await channel.queueDelete(name, { ifUnused: false, ifEmpty: false });

@@ -103,8 +103,9 @@ export function resolveUrl(url?: string): string {
 
 /**
  * Returns the URL with its password replaced by `****`, safe to print or log; in a list of URLs,
- * every one's. Text that is not a well-formed URL is masked from the first `:` to the `@` all
- * the same; when in doubt it masks more, never less.
+ * every one's. It needs no well-formed URL: every `@` ends a password that starts at the first
+ * `:` after the nearest `scheme://` before it (or the start of the text), so a password holding
+ * `,`, `/`, `@` or `://` is hidden whole. When in doubt it masks more, never less.
  *
  * @example
  * ```ts
@@ -112,17 +113,36 @@ export function resolveUrl(url?: string): string {
  * import { maskUrl } from "./connection.ts";
  *
  * deepEqual(maskUrl("amqp://guest:secret@host:5672/vhost"), "amqp://guest:****@host:5672/vhost");
- * deepEqual(maskUrl("amqp//guest:secret@host"), "amqp//guest:****@host");
+ * deepEqual(maskUrl("amqp://u:a,b/c@h1,h2"), "amqp://u:****@h1,h2");
  * ```
  */
 export function maskUrl(url: string): string {
-  return splitList(url).map(maskOne).join(",");
+  // Where user info may begin: after each scheme, else at the start.
+  const starts = [...url.matchAll(/[a-z][a-z0-9+.-]*:\/\//gi)].map((m) => m.index + m[0].length);
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) starts.unshift(0);
+  const hidden: [number, number][] = [];
+  for (let at = url.indexOf("@"); at !== -1; at = url.indexOf("@", at + 1)) {
+    for (let i = starts.findLastIndex((start) => start <= at); i >= 0; i--) {
+      const colon = url.indexOf(":", starts[i]);
+      if (colon !== -1 && colon < at) {
+        hidden.push([colon + 1, at]);
+        break;
+      }
+    }
+  }
+  let out = "";
+  let from = 0; // the text before `from` is written out
+  for (const [start, end] of hidden.toSorted((a, b) => a[0] - b[0])) {
+    if (end <= from) continue; // inside what is already hidden
+    out += start >= from ? `${url.slice(from, start)}****` : "";
+    from = end;
+  }
+  return out + url.slice(from);
 }
 
 /**
  * A list of broker URLs, split at its commas; a comma inside a password (an entry without `@`
- * followed by one with `@` and no scheme) does not split, so that no part of a password ends up
- * outside the part that masking hides.
+ * followed by one with `@` and no scheme) does not split it.
  */
 function splitList(url: string): string[] {
   const parts: string[] = [];
@@ -134,13 +154,6 @@ function splitList(url: string): string[] {
     else parts.push(part);
   }
   return parts;
-}
-
-function maskOne(url: string): string {
-  const scheme = url.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0] ?? "";
-  const rest = url.slice(scheme.length);
-  return scheme +
-    (scheme ? rest.replace(/^([^:@/]*):.*@/, "$1:****@") : rest.replace(/:[^@]*@/, ":****@"));
 }
 
 /**
@@ -164,8 +177,10 @@ function maskOne(url: string): string {
 export function brokerUrls(url: string): string[] {
   const [first, ...rest] = splitList(url).map((part) => part.trim());
   if (!first) throw new UsageError(`Cannot use an empty broker URL: expected amqp://host:port`);
+  // A part that does not parse is shown as the whole list, masked: a part alone can be a
+  // piece of a password that the list's masking would have hidden.
+  const base = parseBrokerUrl(first, url);
   if (rest.length === 0) return [first];
-  const base = parseBrokerUrl(first);
   return [
     first,
     ...rest.map((entry) => {
@@ -173,7 +188,7 @@ export function brokerUrls(url: string): string[] {
         throw new UsageError(`Cannot use "${maskUrl(url)}": an empty entry between commas`);
       }
       const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry);
-      const parsed = parseBrokerUrl(hasScheme ? entry : `${base.protocol}//${entry}`);
+      const parsed = parseBrokerUrl(hasScheme ? entry : `${base.protocol}//${entry}`, url);
       if (!parsed.username) {
         parsed.username = base.username;
         parsed.password = base.password;
@@ -187,6 +202,25 @@ export function brokerUrls(url: string): string[] {
       return parsed.href.replace(/\/$/, "");
     }),
   ];
+}
+
+/**
+ * The `host:port` of each broker a URL names, as `--allow-net` takes them. A malformed URL is a
+ * {@linkcode UsageError} that shows it masked, never the password.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { brokerAddresses } from "./connection.ts";
+ *
+ * deepEqual(brokerAddresses("amqp://u:p@h1,amqps://h2:5673"), ["h1:5672", "h2:5673"]);
+ * ```
+ */
+export function brokerAddresses(url: string): string[] {
+  return brokerUrls(url).map((entry) => {
+    const parsed = parseBrokerUrl(entry, url);
+    return `${parsed.hostname}:${parsed.port || (parsed.protocol === "amqps:" ? 5671 : 5672)}`;
+  });
 }
 
 /** The masked URL of the broker each open connection reached, for {@linkcode connectedTo}. */
@@ -221,8 +255,9 @@ export function brokerIndex(connection: AMQPBaseClient): number | undefined {
 
 /**
  * Opens a connection to RabbitMQ on Deno's own sockets, with TCP_NODELAY on. Credentials come
- * from the URL, except that `AMQP_PASSWORD`, or the contents of the file `AMQP_PASSWORD_FILE`
- * names, replaces its password, so the secret need not sit in a URL or a process list. The URL follows
+ * from the URL; a URL without a password (`amqp://user@host`) takes it from `AMQP_PASSWORD`, or
+ * from the file `AMQP_PASSWORD_FILE` names, so the secret need not sit in a URL or a process
+ * list (a password the URL carries is never replaced: it is the one meant for that host). The URL follows
  * RabbitMQ's URI spec: `amqp[s]://user:password@host:port/vhost?heartbeat=60&connection_timeout=5000`,
  * with its query parameters `heartbeat`, `connection_timeout`, `channel_max`, `frame_max`,
  * `auth_mechanism` (`plain` only) and `cacertfile`, and the client library's `name`, `frameMax`
@@ -274,17 +309,13 @@ async function connectTo(url: string, options: ConnectOptions): Promise<AMQPBase
   const query = urlSettings(parsed);
   const timeout = options.timeout ?? query.timeout ?? 5000;
   const tls = parsed.protocol === "amqps:";
-  const passwordFile = envVar("AMQP_PASSWORD_FILE");
-  const password = passwordFile
-    ? new TextDecoder().decode(await readInputFile("AMQP_PASSWORD_FILE", passwordFile)).replace(
-      /\r?\n$/,
-      "",
-    )
-    : envVar("AMQP_PASSWORD") ?? decodeURIComponent(parsed.password);
+  // A password in the URL is the one meant for that broker; the environment's only fills in
+  // where the URL has none, so that it is never sent to a host it was not given for.
+  const password = parsed.password ? decoded(parsed.password, url) : await passwordFromEnv();
   const caFile = options.caFile ?? envVar("AMQP_CA_FILE") ?? query.caFile;
   const client = new DenoAMQPClient(
     decodeURIComponent(parsed.pathname.slice(1)) || "/",
-    decodeURIComponent(parsed.username) || "guest",
+    decoded(parsed.username, url) || "guest",
     password || "guest",
     {
       hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
@@ -321,20 +352,41 @@ async function connectTo(url: string, options: ConnectOptions): Promise<AMQPBase
   }
 }
 
-function parseBrokerUrl(url: string): URL {
+/** `AMQP_PASSWORD_FILE`'s contents (less a final newline), else `AMQP_PASSWORD`. */
+async function passwordFromEnv(): Promise<string | undefined> {
+  const file = envVar("AMQP_PASSWORD_FILE");
+  if (!file) return envVar("AMQP_PASSWORD");
+  const text = new TextDecoder().decode(await readInputFile("AMQP_PASSWORD_FILE", file));
+  return text.replace(/\r?\n$/, "");
+}
+
+/** A %-encoded part of a URL, decoded; a malformed escape is a usage error. */
+function decoded(part: string, url: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new UsageError(
+      `Cannot use the broker URL "${maskUrl(url)}": a malformed %-escape in its user or password`,
+    );
+  }
+}
+
+/** Parses one broker URL; an error shows `shown` (the whole list it came from), masked. */
+function parseBrokerUrl(url: string, shown = url): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new UsageError(
       `Cannot parse the broker URL "${
-        maskUrl(url)
-      }": expected amqp://user:password@host:port/vhost`,
+        maskUrl(shown)
+      }": expected amqp://user:password@host:port/vhost (a password's "/", "@" or "," as %2F, ` +
+        `%40, %2C)`,
     );
   }
   if (parsed.protocol !== "amqp:" && parsed.protocol !== "amqps:") {
     throw new UsageError(
-      `Cannot use the broker URL "${maskUrl(url)}": the scheme must be amqp:// or amqps://`,
+      `Cannot use the broker URL "${maskUrl(shown)}": the scheme must be amqp:// or amqps://`,
     );
   }
   return parsed;
@@ -379,7 +431,7 @@ function urlSettings(url: URL): UrlSettings {
     else if (name === "connection_timeout") settings.timeout = number(2 ** 31 - 1);
     else if (name === "channel_max" || name === "channelMax") settings.channelMax = number(65535);
     else if (name === "frame_max" || name === "frameMax") {
-      settings.frameMax = number(2 ** 32 - 1, 8192);
+      settings.frameMax = number(FRAME_MAX_LIMIT, 8192);
     } else if (name === "name") settings.name = value;
     else if (name === "cacertfile") settings.caFile = value;
     else if (name === "auth_mechanism" && value.toLowerCase() === "plain") continue;
@@ -400,10 +452,17 @@ function urlSettings(url: URL): UrlSettings {
   return settings;
 }
 
+/**
+ * The largest frame_max proposed: the read buffer holds two frames, so this bounds what a
+ * connection sets aside (RabbitMQ itself offers 131072 unless configured otherwise).
+ */
+const FRAME_MAX_LIMIT = 1024 * 1024;
+
 function checkedFrameMax(frameMax: number): number {
-  if (!Number.isInteger(frameMax) || frameMax < 8192 || frameMax > 2 ** 32 - 1) {
+  if (!Number.isInteger(frameMax) || frameMax < 8192 || frameMax > FRAME_MAX_LIMIT) {
     throw new UsageError(
-      `Cannot use frameMax ${frameMax}: expected a whole number of bytes, 8192 or more`,
+      `Cannot use frameMax ${frameMax}: expected a whole number of bytes from 8192 to ` +
+        FRAME_MAX_LIMIT,
     );
   }
   return frameMax;

@@ -65,14 +65,38 @@ async function subfolders(folder: string): Promise<string[]> {
   return names;
 }
 
+const TASKS: Record<string, string> = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
+/** The broker address the documented commands grant, and the tasks that grant only it. */
+const DOCUMENTED = "127.0.0.1:5672";
+
 /**
- * Runs one scenario in the repository with `env` (`AMQP_URL`): an `export NAME=VALUE` line sets
- * a variable for the commands after it; long-running commands start first; the rest run in
- * order, each to exit 0; then Ctrl+C to each long-running one, which must then exit 0 as well.
- * No command may report a missing permission, and each must print something.
+ * A documented command as a reader whose broker is at `address` runs it: the README tells them
+ * to widen `--allow-net=127.0.0.1:5672` to their broker, and for `deno task produce` or
+ * `consume`, whose permissions are fixed in deno.json, to run the task's command so widened.
+ * At the documented address the command is left exactly as written.
  */
-export async function runScenario({ commands }: Scenario, env: Record<string, string>) {
-  const shell = (command: string) => ["bash", "-c", `exec ${command}`];
+export function forBrokerAt(command: string, address: string): string {
+  if (address === DOCUMENTED) return command;
+  const task = command.match(/^deno task (\S+)(.*)$/);
+  const expanded = task && TASKS[task[1]!]?.includes(`--allow-net=${DOCUMENTED}`)
+    ? `${TASKS[task[1]!]}${task[2]}`
+    : command;
+  return expanded.replaceAll(`--allow-net=${DOCUMENTED}`, `--allow-net=${address}`);
+}
+
+/**
+ * Runs one scenario in the repository with `env` (`AMQP_URL`) against the broker at `address`
+ * ({@linkcode forBrokerAt}): an `export NAME=VALUE` line sets a variable for the commands after
+ * it; long-running commands start first; the rest run in order, each to exit 0; then Ctrl+C to
+ * each long-running one, which must then exit 0 as well. No command may report a missing
+ * permission, and each must print something.
+ */
+export async function runScenario(
+  { commands }: Scenario,
+  env: Record<string, string>,
+  address = DOCUMENTED,
+) {
+  const shell = (command: string) => ["bash", "-c", `exec ${forBrokerAt(command, address)}`];
   // The environment each command sees: what the `export` lines before it set.
   const envs: Record<string, string>[] = [];
   for (const command of commands) {

@@ -1,6 +1,8 @@
 // Shared test helpers: a broker connection, unique queues, and scripts run as real processes.
 
 import { basicPublishConfirmed, declareQueue, forEachMessage, resolveUrl } from "../lib/mod.ts";
+import { brokerAddresses, brokerUrls } from "../lib/mod.ts";
+import { ctlEnv } from "../tools/private_broker.ts";
 import type { DeclareQueueOptions } from "../lib/mod.ts";
 import { withChannel as withLibChannel } from "../lib/mod.ts";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
@@ -97,27 +99,11 @@ export function numbers(count: number): string[] {
   return Array.from({ length: count }, (_, i) => String(i));
 }
 
-const brokerAddress = (() => {
-  const url = new URL(BROKER_URL);
-  return `${url.hostname}:${url.port || (url.protocol === "amqps:" ? 5671 : 5672)}`;
-})();
-
 /**
- * The broker the README's commands reach: they grant `--allow-net=127.0.0.1:5672` only, so a
- * test that runs one as written needs the test broker at that address. `deno task test`
- * starts one there when none runs (tools/with_broker.ts).
+ * The test broker's `host:port` (each broker's, comma-separated, for a list): what a script run
+ * by a test may reach (`--allow-net`).
  */
-export const README_BROKER = {
-  address: "127.0.0.1:5672",
-  check(): void {
-    if (brokerAddress !== this.address) {
-      throw new Error(
-        `This test runs the README's commands, which may reach only ${this.address}, but the ` +
-          `test broker is at ${brokerAddress}: run the tests against a broker at ${this.address}`,
-      );
-    }
-  },
-};
+export const BROKER_ADDRESS = brokerAddresses(BROKER_URL).join(",");
 
 /**
  * Runs `rabbitmqctl` against the test broker's node: the private node tools/with_broker.ts
@@ -130,23 +116,28 @@ export async function rabbitmqctl(...args: string[]): Promise<Ran> {
   const home = Deno.env.get("RABBITMQ_TEST_HOME");
   const argv = node ? [`${bin}/rabbitmqctl`, "-n", node, ...args] : ["rabbitmqctl", ...args];
   return await runCommand(argv, {
-    env: home ? { HOME: home, RABBITMQ_CONF_ENV_FILE: "/dev/null" } : {},
+    env: home ? ctlEnv(home) : {},
   });
 }
 
 /**
- * Runs `fn` with the URL of a virtual host of its own on the README's broker (127.0.0.1:5672),
- * removed afterwards with everything in it: for commands that use fixed names (`hello`,
- * `task_queue`) and so cannot be given unique ones.
+ * Runs `fn` with the URL of a virtual host of its own on the test broker, removed afterwards
+ * with everything in it: for commands that use fixed names (`hello`, `task_queue`) and so cannot
+ * be given unique ones.
  */
 export async function withVhost(fn: (url: string) => Promise<void>): Promise<void> {
-  README_BROKER.check();
   const vhost = `test-${crypto.randomUUID().slice(0, 8)}`;
   const added = await rabbitmqctl("-q", "add_vhost", vhost);
   if (added.code !== 0) throw new Error(`rabbitmqctl add_vhost failed: ${added.stderr.trim()}`);
   try {
-    await rabbitmqctl("-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*");
-    await fn(`amqp://guest:guest@${README_BROKER.address}/${vhost}`);
+    const user = decodeURIComponent(new URL(brokerUrls(BROKER_URL)[0]!).username) || "guest";
+    await rabbitmqctl("-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*");
+    const urls = brokerUrls(BROKER_URL).map((entry) => {
+      const url = new URL(entry);
+      url.pathname = `/${vhost}`;
+      return url.href;
+    });
+    await fn(urls.join(","));
   } finally {
     await rabbitmqctl("-q", "delete_vhost", vhost);
   }
@@ -171,7 +162,7 @@ export function scriptArgs(script: string, args: string[], options: ScriptOption
   return [
     Deno.execPath(),
     "run",
-    options.allowNet === true ? "--allow-net" : `--allow-net=${options.allowNet ?? brokerAddress}`,
+    options.allowNet === true ? "--allow-net" : `--allow-net=${options.allowNet ?? BROKER_ADDRESS}`,
     ...(options.allowEnv === false ? [] : [`--allow-env=${options.allowEnv ?? "AMQP_*"}`]),
     ...(options.allowRead ? [`--allow-read=${options.allowRead}`] : []),
     `${ROOT}${script}`,
@@ -420,6 +411,33 @@ export function tcpProxy(
       try {
         listener.close();
       } catch { /* already closed */ }
+    },
+  };
+}
+
+/**
+ * Watches every process's command line (`/proc/PID/cmdline`, readable by any local user) every
+ * 10 ms for any of `secrets`, until `stop()`, which returns each command line seen with one.
+ */
+export function watchArgv(secrets: string[]): { stop(): string[] } {
+  const seen = new Set<string>();
+  const scan = () => {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      try {
+        const argv = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " ");
+        if (secrets.some((secret) => argv.includes(secret))) seen.add(argv);
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+  };
+  const timer = setInterval(scan, 10);
+  return {
+    stop() {
+      clearInterval(timer);
+      scan();
+      return [...seen];
     },
   };
 }

@@ -128,17 +128,23 @@ Deno.test("configuration that cannot be read is named, never replaced by a defau
       /Cannot read the environment variable AMQP_URL: not allowed, run with --allow-env="AMQP_\*"/,
     );
   });
+  // A URL without a password takes it from the environment, which must then be readable.
+  const noPassword = (() => {
+    const url = new URL(BROKER_URL);
+    url.password = "";
+    return url.href;
+  })();
   await t.step("--allow-env=AMQP_URL only: AMQP_PASSWORD is not silently ignored", async () => {
     const result = await run("producer.ts", [], {
       allowEnv: "AMQP_URL",
-      env: { AMQP_PASSWORD: "from-the-env" },
+      env: { AMQP_URL: noPassword, AMQP_PASSWORD: "from-the-env" },
     });
     assertOneLineError(result, 2, /environment variable AMQP_PASSWORD/, "from-the-env");
   });
   await t.step(
-    "--url given: AMQP_URL is not needed, but the password variables still are",
+    "--url without a password: AMQP_URL is not needed, but the password variables are",
     async () => {
-      const result = await run("consumer.ts", ["--url", BROKER_URL], { allowEnv: false });
+      const result = await run("consumer.ts", ["--url", noPassword], { allowEnv: false });
       assertOneLineError(result, 2, /environment variable AMQP_PASSWORD/);
     },
   );
@@ -226,11 +232,16 @@ Deno.test("files that cannot be read: one line naming the file and the fix, exit
     const result = await run("consumer.ts", ["--ca", "/no/ca.pem"], { allowRead: "/no" });
     assertOneLineError(result, 2, /Cannot read CA file "\/no\/ca\.pem": no such file/);
   });
-  await t.step("AMQP_PASSWORD_FILE that does not exist", async () => {
-    const result = await run("consumer.ts", [], {
-      env: { AMQP_PASSWORD_FILE: "/no/password" },
-      allowRead: "/no",
-    });
-    assertOneLineError(result, 2, /Cannot read AMQP_PASSWORD_FILE "\/no\/password"/);
-  });
+  await t.step(
+    "AMQP_PASSWORD_FILE that does not exist (for a URL without a password)",
+    async () => {
+      const url = new URL(BROKER_URL);
+      url.password = "";
+      const result = await run("consumer.ts", [], {
+        env: { AMQP_URL: url.href, AMQP_PASSWORD_FILE: "/no/password" },
+        allowRead: "/no",
+      });
+      assertOneLineError(result, 2, /Cannot read AMQP_PASSWORD_FILE "\/no\/password"/);
+    },
+  );
 });

@@ -71,9 +71,47 @@ Deno.test("maskUrl() hides the password and nothing else", () => {
     ["amqp://:secret@host", "amqp://:****@host"],
     ["amqp//guest:secret@host", "amqp//guest:****@host"],
     ["guest:secret@host", "guest:****@host"],
+    ["amqp://u:a,b/c@h1:5672,h2", "amqp://u:****@h1:5672,h2"],
+    ["amqp://u:p@ss@host", "amqp://u:****@host"],
+    ["amqp://u:ht://x@host", "amqp://u:****@host"],
+    ["amqp://u:p@h1,amqp://v:q@h2", "amqp://u:****@h1,amqp://v:****@h2"],
   ];
   for (const [url, masked] of cases) deepEqual(maskUrl(url), masked, url);
 });
+
+Deno.test("no password survives masking, in any URL form, nor in a parse error", () => {
+  const passwords = ["s3cr,et/x", "s3cr/et,x", "s3cr@et,x/y", "s3cr:et//x", "s3cr?et#x", "s3cret"];
+  for (const password of passwords) {
+    const encoded = encodeURIComponent(password);
+    const forms = [
+      `amqp://alice:${password}@h1:5672/v`,
+      `amqp://alice:${password}@h1:5672,h2:5673`,
+      `amqp://alice:${password}@h1,amqp://bob:${password}@h2`,
+      `amqps://alice:${password}@h1:5671/v?heartbeat=5,h2`,
+      `alice:${password}@h1`,
+      `amqp://alice:${encoded}@h1,h2`,
+      `amqp://h1:5672,amqp://alice:${password}@h2`,
+    ];
+    for (const url of forms) {
+      for (const text of [maskUrl(url), parseError(url)]) {
+        for (const secret of [password, encoded, ...password.split(/[,/@:?#]/)]) {
+          ok(secret.length < 3 || !text.includes(secret), `${url} → ${text} shows "${secret}"`);
+        }
+      }
+    }
+  }
+});
+
+/** What brokerUrls() says of a URL: its UsageError's message, or "" when it parses. */
+function parseError(url: string): string {
+  try {
+    brokerUrls(url);
+    return "";
+  } catch (error) {
+    ok(error instanceof UsageError, String(error));
+    return error.message;
+  }
+}
 
 Deno.test("flag helpers: strict parsing, numbers with clear messages, exit codes", async (t) => {
   await t.step("parseFlags", () => {

@@ -3,7 +3,8 @@
 
 import { deepEqual, match, ok } from "node:assert/strict";
 import { startPrivateBroker } from "../tools/private_broker.ts";
-import { deleteQueue, depth, type Ran, run, uniqueQueue } from "./_helpers.ts";
+import { deleteQueue, depth, type Ran, run, runCommand, uniqueQueue } from "./_helpers.ts";
+import { watchArgv } from "./_helpers.ts";
 
 const PASSWORD = "pa55-Secret-93kq";
 
@@ -99,8 +100,8 @@ Deno.test("TLS and credentials on a private node", async (t) => {
       },
     );
 
-    await broker.ctl("add_user", "deno", PASSWORD);
-    await broker.ctl("set_permissions", "-p", "/", "deno", ".*", ".*", ".*");
+    await broker.addUser("deno", PASSWORD);
+    await broker.addUser("alice", "s3,cr/et@x9");
     const noPasswordUrl = broker.url.replace("guest:guest@", "deno@");
 
     await t.step("the password from AMQP_PASSWORD, never printed", async () => {
@@ -125,6 +126,20 @@ Deno.test("TLS and credentials on a private node", async (t) => {
       assertNoPassword(result);
     });
 
+    await t.step(
+      "a password in the URL is the one used: AMQP_PASSWORD never replaces it",
+      async () => {
+        const url = broker.url.replace("guest:guest@", "deno:not-it@");
+        const result = await run("producer.ts", ["--queue", queue, "--count", "1"], {
+          env: { AMQP_URL: url, AMQP_PASSWORD: PASSWORD },
+          allowNet,
+        });
+        deepEqual(result.code, 1, result.stdout);
+        match(result.stderr, /access refused \(403\)/);
+        assertNoPassword(result);
+      },
+    );
+
     await t.step("a wrong password in the URL: access refused, masked, exit 1", async () => {
       const url = broker.url.replace("guest:guest@", `deno:${PASSWORD}x@`);
       for (const script of ["producer.ts", "consumer.ts"]) {
@@ -134,8 +149,94 @@ Deno.test("TLS and credentials on a private node", async (t) => {
         assertNoPassword(result);
       }
     });
+    await t.step(
+      "no password in any output, error or child's argv, for every URL form",
+      () => noPasswordAnywhere(broker.port),
+    );
     await deleteQueue(queue, broker.url);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/**
+ * What every script prints, and what the tools it runs are given on their command lines, holds
+ * no trace of a password with the characters that URLs make awkward (`,` `/` `@`): working
+ * broker lists (the demo, the tutorial bench, the scale bench, which start children), and lists
+ * that do not answer or do not parse (every script, example and pattern).
+ */
+async function noPasswordAnywhere(port: number) {
+  const secret = "s3,cr/et@x9";
+  const encoded = encodeURIComponent(secret);
+  const traces = [secret, encoded, "cr/et", "cr%2Fet", "et@x9", "et%40x9"];
+  const root = new URL("..", import.meta.url).pathname;
+  const net = `127.0.0.1:${port},127.0.0.1:1,127.0.0.1:2`;
+  const list = `amqp://alice:${encoded}@127.0.0.1:${port},127.0.0.1:${port}`;
+  const check = (what: string, ran: { code: number; stdout: string; stderr: string }) => {
+    for (const trace of traces) {
+      ok(!(ran.stdout + ran.stderr).includes(trace), `${what} printed "${trace}"`);
+    }
+  };
+  const argv = watchArgv(traces);
+  try {
+    for (
+      const [what, args] of [
+        ["deno task demo", ["run", "-A", `${root}tools/demo.ts`]],
+        ["bench:tutorial", [
+          "run",
+          `--allow-net=${net}`,
+          "--allow-env=AMQP_*",
+          "--allow-run=deno,/usr/bin/python3",
+          "--allow-read",
+          `${root}bench/tutorial.ts`,
+          "--runs",
+          "1",
+        ]],
+        ["bench --scale", ["run", "-A", `${root}bench/bench.ts`, "--scale", "--scale-max", "1000"]],
+      ] as const
+    ) {
+      const ran = await runCommand([Deno.execPath(), ...args], { env: { AMQP_URL: list } });
+      deepEqual(ran.code, 0, `${what}: ${ran.stderr}`);
+      check(what, ran);
+    }
+    // Brokers that do not answer, and a list that does not parse (a raw "/" in the password).
+    const scripts = ["producer.ts", "consumer.ts"];
+    for (const folder of ["examples", "patterns"]) {
+      for await (const entry of walk(`${root}${folder}`)) scripts.push(entry.slice(root.length));
+    }
+    const args: Record<string, string[]> = {
+      "emit_log_direct.ts": ["error", "x"],
+      "receive_logs_direct.ts": ["error"],
+      "emit_log_topic.ts": ["a.b", "x"],
+      "receive_logs_topic.ts": ["#"],
+      "rpc_client.ts": ["1"],
+    };
+    for (
+      const url of [
+        `amqp://alice:${encoded}@127.0.0.1:1,127.0.0.1:2`,
+        `amqp://alice:${secret}@127.0.0.1:1,127.0.0.1:2`,
+      ]
+    ) {
+      for (const script of scripts) {
+        const ran = await run(script, args[script.split("/").at(-1)!] ?? [], {
+          env: { AMQP_URL: url },
+          allowNet: net,
+        });
+        ok(ran.code === 1 || ran.code === 2, `${script}: exit ${ran.code}\n${ran.stdout}`);
+        deepEqual(ran.stderr.trim().split("\n").length, 1, `${script}: ${ran.stderr}`);
+        check(script, ran);
+      }
+    }
+  } finally {
+    deepEqual(argv.stop(), [], "a password in a process's argv");
+  }
+}
+
+/** The .ts files under `dir`, at any depth. */
+async function* walk(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* walk(path);
+    else if (entry.name.endsWith(".ts") && !entry.name.startsWith("_")) yield path;
+  }
+}

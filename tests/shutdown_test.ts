@@ -3,11 +3,12 @@
 
 import { deepEqual, match, ok } from "node:assert/strict";
 import { openTerminal } from "./_terminal.ts";
+import { forBrokerAt } from "./_commands.ts";
 import {
+  BROKER_ADDRESS,
   depth,
   drain,
   numbers,
-  README_BROKER,
   received,
   runCommandUntil,
   runUntil,
@@ -89,10 +90,9 @@ Deno.test("consumer.ts stopped on a classic queue: what is left keeps its order"
 Deno.test("one Ctrl+C in a terminal on `deno task consume`: the Done line, exit 0, nothing unacked", async () => {
   // The README's own command, in a real terminal: the key press reaches deno task and the
   // script, and deno task forwards it again, so the script gets SIGINT twice.
-  README_BROKER.check();
   await withQueue("terminal", 300, async (queue) => {
     await using terminal = await openTerminal(
-      `deno task consume --queue ${queue} --prefetch 10 --work 0.01`,
+      forBrokerAt(`deno task consume --queue ${queue} --prefetch 10 --work 0.01`, BROKER_ADDRESS),
     );
     await terminal.waitFor(/Received '30'/);
     await terminal.press("C-c");
@@ -106,12 +106,12 @@ Deno.test("one Ctrl+C in a terminal on `deno task consume`: the Done line, exit 
 });
 
 Deno.test("Ctrl+C to the process group of `deno task consume`: one request to stop, exit 0", async (t) => {
-  README_BROKER.check();
   for (const style of STYLES) {
     await t.step(`--style ${style}`, () =>
       withQueue("group", 100, async (queue) => {
+        const command = `deno task consume --queue ${queue} --style ${style} --work 0.02`;
         const { child, finished } = await runCommandUntil(
-          ["deno", "task", "consume", "--queue", queue, "--style", style, "--work", "0.02"],
+          ["bash", "-c", `exec ${forBrokerAt(command, BROKER_ADDRESS)}`],
           (lines) => received(lines.join("\n")).length >= 10,
           { ownGroup: true },
         );

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { maskUrl } from "../lib/mod.ts";
+import { brokerAddresses, maskUrl } from "../lib/mod.ts";
 import { withBroker } from "./with_broker.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -21,12 +21,17 @@ const root = new URL("..", import.meta.url).pathname;
  * a node started for the demo is still stopped and removed.
  */
 async function script(url: string, name: string, ...args: string[]): Promise<number> {
-  const { host } = new URL(url);
   const wait = () => {};
   Deno.addSignalListener("SIGINT", wait);
   try {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", `--allow-net=${host}`, "--allow-env=AMQP_*", `${root}${name}`, ...args],
+      args: [
+        "run",
+        `--allow-net=${brokerAddresses(url).join(",")}`,
+        "--allow-env=AMQP_*",
+        `${root}${name}`,
+        ...args,
+      ],
       env: { AMQP_URL: url },
     }).spawn();
     return (await child.status).code;
