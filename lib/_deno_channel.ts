@@ -54,7 +54,13 @@ export class DenoChannel extends AMQPChannel {
     if (!method) {
       return super.basicPublish(exchange, routingKey, data, properties, mandatory, immediate);
     }
-    const written = this.#write(method, data, properties);
+    let written: Promise<void> | undefined;
+    try {
+      written = this.#write(method, data, properties);
+    } catch (error) {
+      // As the client's own (async) basicPublish: a failure is a rejected promise, never a throw.
+      return Promise.reject(error);
+    }
     // The client's confirm bookkeeping, hidden from its types: the next tag, the waiting list.
     const confirms = this as unknown as { confirmId: number; unconfirmedPublishes: Unconfirmed };
     if (confirms.confirmId) {
@@ -252,7 +258,11 @@ function bodyFrame(bytes: Uint8Array, view: DataView, j: number, id: number, siz
 
 let scratch: AMQPView | undefined;
 
-/** The properties as the content header carries them: flags, then the values. */
+/**
+ * The properties as the content header carries them: flags, then the values. A content header
+ * is one frame, so they must fit in frame_max with the header's own 20 bytes; if they do not,
+ * a RangeError says how large they are.
+ */
 function encodeProperties(properties: AMQPProperties, frameMax: number): Uint8Array {
   let count = 0;
   for (const key in properties) {
@@ -261,7 +271,27 @@ function encodeProperties(properties: AMQPProperties, frameMax: number): Uint8Ar
   if (count === 0) return NO_PROPERTIES;
   const mode = properties.deliveryMode;
   if (count === 1 && (mode === 1 || mode === 2)) return DELIVERY_MODE[mode - 1]!;
+  const room = frameMax - 20; // frame (8), class and weight (4), body size (8)
   if (!scratch || scratch.byteLength < frameMax) scratch = new AMQPView(new ArrayBuffer(frameMax));
-  const length = scratch.setProperties(0, properties);
-  return new Uint8Array(scratch.buffer, 0, length).slice();
+  try {
+    const length = scratch.setProperties(0, properties);
+    if (length <= room) return new Uint8Array(scratch.buffer, 0, length).slice();
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error; // a value the client cannot encode: said so
+  }
+  throw new RangeError(
+    `Cannot publish: the message's properties and headers take ${encodedSize(properties)} ` +
+      `bytes, and a content header must fit in one frame (frame_max ${frameMax} leaves ${room})`,
+  );
+}
+
+/** How many bytes `properties` take encoded, however many that is. */
+function encodedSize(properties: AMQPProperties): number {
+  for (let size = 1 << 20;; size *= 4) {
+    try {
+      return new AMQPView(new ArrayBuffer(size)).setProperties(0, properties);
+    } catch (error) {
+      if (!(error instanceof RangeError) || size >= 1 << 30) return size;
+    }
+  }
 }

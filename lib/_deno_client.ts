@@ -17,6 +17,7 @@ import { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { AMQPError } from "@cloudamqp/amqp-client/amqp-error";
 import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
 import { DenoChannel, type FrameSink } from "./_deno_channel.ts";
+import { frameProblem } from "./transport/frames.ts";
 
 const PROTOCOL_HEADER = new Uint8Array([65, 77, 81, 80, 0, 0, 9, 1]); // "AMQP" 0-9-1
 const FRAME_OVERHEAD = 8; // type (1) + channel (2) + size (4) + frame end (1)
@@ -76,8 +77,8 @@ export interface DenoClientOptions {
 
 /** A peer that broke the protocol: AMQP's reply code and what it did. */
 class ProtocolError extends Error {
-  constructor(readonly code: 501 | 505, what: string) {
-    const name = code === 501 ? "FRAME_ERROR" : "UNEXPECTED_FRAME";
+  constructor(readonly code: 501 | 505 | 540, what: string) {
+    const name = { 501: "FRAME_ERROR", 505: "UNEXPECTED_FRAME", 540: "NOT_IMPLEMENTED" }[code];
     super(`The broker broke the AMQP protocol (${code} ${name}): ${what}`);
   }
 }
@@ -170,7 +171,9 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
     if (this.channelMax > 0 && id > this.channelMax) {
       return Promise.reject(
         new AMQPError(
-          `Cannot open another channel: this connection allows ${this.channelMax} (channelMax)`,
+          // The client library's own words first: code and tests match on them.
+          `Max number of channels reached: this connection allows ${this.channelMax} ` +
+            "(channelMax)",
           this,
         ),
       );
@@ -340,6 +343,12 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
         if (buffer[end - 1] !== FRAME_END) {
           const found = buffer[end - 1]!.toString(16).padStart(2, "0");
           throw new ProtocolError(501, `a frame that ends in 0x${found}, not the frame-end 0xce`);
+        }
+        // Its declared size is authoritative: fields that end short of it would leave bytes the
+        // client reads as frames of their own, which nothing above has checked.
+        const problem = frameProblem(view, type, offset + 7, size);
+        if (problem) {
+          throw new ProtocolError(problem.includes("unknown class") ? 540 : 501, problem);
         }
         if (type === Frame.Heartbeat) {
           if (channel !== 0) throw new ProtocolError(501, `a heartbeat on channel ${channel}`);

@@ -23,6 +23,7 @@ import {
   shortstr,
   u16,
   u32,
+  u64,
   unblocked,
 } from "./_fake_broker.ts";
 import {
@@ -283,47 +284,141 @@ Deno.test("a flood of heartbeats is not answered one for one", async () => {
   await connection.close().catch(() => {});
 });
 
-Deno.test("the peer that lies: a 2 GiB frame leaves producer.ts at its usual memory, one line, exit 1", async () => {
-  // What the lie cost before: 2.1 GB. The measure: the process's peak resident memory, against
-  // the same script failing at once on a refused port.
-  const peak = async (url: string) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: scriptArgs("producer.ts", ["--url", url], { allowNet: "127.0.0.1" }).slice(1),
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    let highest = 0;
-    const poll = setInterval(() => {
-      const status = (() => {
-        try {
-          return Deno.readTextFileSync(`/proc/${child.pid}/status`);
-        } catch {
-          return "";
-        }
-      })();
-      highest = Math.max(highest, Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0));
-    }, 10);
-    const { code, stderr } = await child.output();
-    clearInterval(poll);
-    return { code, stderr: new TextDecoder().decode(stderr), kib: highest };
-  };
+/** producer.ts run against `url`: its exit code, stderr and peak resident memory (KiB). */
+async function peakOf(url: string): Promise<{ code: number; stderr: string; kib: number }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: scriptArgs("producer.ts", ["--url", url], { allowNet: "127.0.0.1" }).slice(1),
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let highest = 0;
+  const poll = setInterval(() => {
+    const status = (() => {
+      try {
+        return Deno.readTextFileSync(`/proc/${child.pid}/status`);
+      } catch {
+        return "";
+      }
+    })();
+    highest = Math.max(highest, Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0));
+  }, 10);
+  const { code, stderr } = await child.output();
+  clearInterval(poll);
+  return { code, stderr: new TextDecoder().decode(stderr), kib: highest };
+}
+
+/** The peak memory of producer.ts failing at once on a refused port: the baseline. */
+async function refusedPeak(): Promise<number> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const refusedPort = (listener.addr as Deno.NetAddr).port;
   listener.close();
-  const baseline = await peak(`amqp://guest:guest@127.0.0.1:${refusedPort}`);
+  return (await peakOf(`amqp://guest:guest@127.0.0.1:${refusedPort}`)).kib;
+}
+
+Deno.test("the peer that lies: a 2 GiB frame leaves producer.ts at its usual memory, one line, exit 1", async () => {
+  // What the lie cost before: 2.1 GB. The measure: the process's peak resident memory, against
+  // the same script failing at once on a refused port.
+  const baseline = await refusedPeak();
   await using fake = fakeBroker(async (peer) => {
     await peer.write(bytes([1], u16(0), u32(2 ** 31 - 1)));
     const chunk = new Uint8Array(256 * 1024);
     while (true) await peer.write(chunk);
   });
-  const lie = await peak(`${fake.url}/?connection_timeout=5000`);
+  const lie = await peakOf(`${fake.url}/?connection_timeout=5000`);
   deepEqual(lie.code, 1);
   deepEqual(lie.stderr.trimEnd().split("\n").length, 1, lie.stderr);
   match(lie.stderr, /Cannot connect to .*: The broker broke the AMQP protocol \(501 FRAME_ERROR\)/);
   console.log(
-    `      figures: peak RSS ${lie.kib} KiB against a 2 GiB frame, ${baseline.kib} KiB refused`,
+    `      figures: peak RSS ${lie.kib} KiB against a 2 GiB frame, ${baseline} KiB refused`,
   );
-  ok(lie.kib < baseline.kib + 32 * 1024, `${lie.kib} KiB against ${baseline.kib} KiB`);
+  ok(lie.kib < baseline + 32 * 1024, `${lie.kib} KiB against ${baseline} KiB`);
+});
+
+Deno.test("the peer that lies: frames nested inside a frame's declared size are refused (501)", async () => {
+  // A 60-odd-byte connection.unblocked, which has no fields, carrying a basic.deliver and a
+  // content header announcing 2^30 bytes: a client that walks fields and then steps over one
+  // byte would read the two as frames of their own, past every size check, and set aside 1 GiB.
+  const deliver = method(
+    0,
+    60,
+    60,
+    shortstr("ctag"),
+    bytes(u64(1), [0]),
+    shortstr(""),
+    shortstr("q"),
+  );
+  const header = contentHeader(0, 2 ** 30);
+  const payload = bytes(u16(10), u16(61), [0xce], deliver, header.subarray(0, header.length - 1));
+  const lie = frame(1, 0, payload); // its frame end is the nested header's
+  const baseline = await refusedPeak();
+  await using fake = fakeBroker(async (peer) => {
+    await peer.write(connectionStart());
+    await peer.expect(10, 11);
+    await peer.write(lie);
+    await peer.untilClosed();
+  });
+  const ran = await peakOf(`${fake.url}/?connection_timeout=5000`);
+  deepEqual(ran.code, 1);
+  deepEqual(ran.stderr.trimEnd().split("\n").length, 1, ran.stderr);
+  match(
+    ran.stderr,
+    new RegExp(
+      "The broker broke the AMQP protocol \\(501 FRAME_ERROR\\): a connection\\.unblocked frame " +
+        `of ${payload.length} bytes whose fields take 4$`,
+      "m",
+    ),
+  );
+  ok(ran.kib < baseline + 32 * 1024, `${ran.kib} KiB against ${baseline} KiB`);
+});
+
+Deno.test("the peer that lies: fields that overrun or underrun their frame, bad tables, unknown methods", async (t) => {
+  const cases: [string, Uint8Array, RegExp][] = [
+    [
+      "a queue.declare-ok whose name runs past the frame",
+      method(1, 50, 11, bytes([200], u32(0))),
+      /501 FRAME_ERROR\): a queue\.declare-ok frame of 9 bytes whose fields run past its end/,
+    ],
+    [
+      "a channel.open-ok with a non-empty reserved string",
+      method(1, 20, 11, bytes(u32(3), [1, 2, 3])),
+      /501 FRAME_ERROR\): a channel\.open-ok frame of 11 bytes whose fields run past its end/,
+    ],
+    [
+      "a content header with a table whose entry runs past the table",
+      bytes(
+        getOk(1, 1),
+        frame(
+          2,
+          1,
+          bytes(u16(60), u16(0), u64(1), u16(0x2000), u32(6), shortstr("k"), [83], u32(99)),
+        ),
+      ),
+      /501 FRAME_ERROR\): a content header frame of 25 bytes whose fields run past its end/,
+    ],
+    [
+      "a content header with a cluster-id, which the client does not read",
+      bytes(getOk(1, 1), frame(2, 1, bytes(u16(60), u16(0), u64(1), u16(0x0004), shortstr("c")))),
+      /501 FRAME_ERROR\): a content header with property flags 0x4/,
+    ],
+    [
+      "a method of a class AMQP does not have",
+      method(1, 77, 1),
+      /540 NOT_IMPLEMENTED\): a method of unknown class and id \(77, 1\)/,
+    ],
+    ["a heartbeat that carries bytes", frame(8, 0, new Uint8Array(3)), /a heartbeat of 3 bytes/],
+  ];
+  for (const [label, lie, message] of cases) {
+    await t.step(label, async () => {
+      const result = await outcome(async (peer) => {
+        await peer.handshake();
+        await peer.openChannel();
+        await peer.write(lie);
+        await peer.untilClosed();
+      }, { use: (c) => c.channel() });
+      deepEqual(result.phase, "session");
+      match(result.message, message);
+    });
+  }
 });
 
 Deno.test("frames split across reads at every byte boundary arrive whole", async () => {
@@ -421,7 +516,9 @@ Deno.test("channelMax: 64 is honoured, by option and by URL; the 65th channel is
       deepEqual(channels.at(-1)?.id, 64);
       await rejects(
         connection.channel(),
-        /Cannot open another channel: this connection allows 64 \(channelMax\)/,
+        // The client library's words, which code matches on, then ours.
+        (e: Error) =>
+          e.message === "Max number of channels reached: this connection allows 64 (channelMax)",
       );
       // The broker agreed to it in the handshake.
       const listed = await rabbitmqctl(
@@ -433,6 +530,24 @@ Deno.test("channelMax: 64 is honoured, by option and by URL; the 65th channel is
       match(listed.stdout, new RegExp(`^64\\t.*"connection_name","${name}"`, "m"), listed.stderr);
     });
   }
+});
+
+Deno.test("basicPublish() with headers too large for a frame rejects, naming the sizes; never throws", async () => {
+  await using connection = await open();
+  const channel = await connection.channel();
+  const headers = { big: "x".repeat(10_000) }; // a content header over frame_max 8192
+  let promise: Promise<number> | undefined;
+  // A synchronous throw would escape .catch() and `await expect(...).rejects` alike.
+  const call = () => promise = channel.basicPublish("", "nowhere", "body", { headers });
+  call();
+  await rejects(
+    promise!,
+    /^RangeError: Cannot publish: the message's properties and headers take 10\d{3} bytes, .*frame_max 8192 leaves 8172\)$/,
+  );
+  await channel.confirmSelect();
+  await rejects(channel.basicPublish("", "nowhere", "body", { headers }), RangeError);
+  // The channel is still fine for the next message.
+  deepEqual(await channel.basicPublish("", "nowhere", "ok", {}), 1);
 });
 
 Deno.test("frame_max: taken from the URL and negotiated; bodies over it are split", async () => {
@@ -453,6 +568,8 @@ Deno.test("frame_max: taken from the URL and negotiated; bodies over it are spli
 Deno.test("URL settings: each understood, or refused with one line", async (t) => {
   const refused: [string, RegExp][] = [
     ["?frame_max=4096", /frame_max=4096 .*from 8192/],
+    // The read buffer holds two frames: 2^32-1 would set aside 8 GiB before the handshake.
+    ["?frame_max=4294967295", /frame_max=4294967295 .*from 8192 to 1048576/],
     ["?insecure", /Cannot use insecure in the broker URL: certificates are always checked/],
     ["?verify=verify_none", /Cannot use verify .*--ca FILE/],
     ["?certfile=/x.pem", /client certificates are not supported/],
