@@ -24,7 +24,7 @@ async function script(url: string, name: string, ...args: string[]): Promise<num
   const wait = () => {};
   Deno.addSignalListener("SIGINT", wait);
   try {
-    const child = new Deno.Command(Deno.execPath(), {
+    const child = new Deno.Command("deno", {
       args: [
         "run",
         `--allow-net=${brokerAddresses(url).join(",")}`,

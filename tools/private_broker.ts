@@ -77,11 +77,17 @@ export interface PrivateBroker extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-const SEARCH = ["/usr/lib/rabbitmq/bin", "/usr/local/sbin", "/usr/sbin", "/opt/homebrew/sbin"];
+/** Where rabbitmq-server is looked for, in order (the tasks' --allow-run names each). */
+export const RABBITMQ_BIN_DIRS = [
+  "/usr/lib/rabbitmq/bin",
+  "/usr/local/sbin",
+  "/usr/sbin",
+  "/opt/homebrew/sbin",
+];
 
 /** Where `rabbitmq-server` lives, or `undefined` if it is not installed. */
 export function findRabbitmqBin(): string | undefined {
-  for (const dir of SEARCH) {
+  for (const dir of RABBITMQ_BIN_DIRS) {
     try {
       if (Deno.statSync(`${dir}/rabbitmq-server`).isFile) return dir;
     } catch {
