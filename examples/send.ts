@@ -1,32 +1,34 @@
 /**
  * # Send: "Hello World!" to the queue hello
  *
- * The article's producer, one message: declare the queue, publish through the default
+ * The tutorial's send.py: connect, declare the queue, publish one message through the default
  * exchange, close. producer.ts is the full tool (a count, reconnects, Ctrl+C).
  *
- *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" examples/send.ts
- *
- * @module
+ *     deno run --allow-net=127.0.0.1:5672 --allow-env=AMQP_URL examples/send.ts
  */
 
-import { connect, declareQueue, reportFailure } from "../lib/mod.ts";
+import { AMQPClient } from "npm:@cloudamqp/amqp-client@4.1.1";
 
-async function main() {
-  const connection = await connect({ name: "examples/send.ts" });
-  const channel = await connection.channel();
+// Any failure: one line on stderr, exit 1. A bad URL's error quotes it: mask the password.
+addEventListener("unhandledrejection", ({ reason }) => {
+  console.error(` [!] ${reason?.message ?? reason}`.replace(/(\/\/[^:/@\s]*:).*@/, "$1****@"));
+  Deno.exit(1);
+});
 
-  // Whoever declares first creates the queue (durable, quorum, as the official tutorials do);
-  // a queue someone else made is used as it is, and `note` says if it is weaker.
-  const queue = await declareQueue(channel, "hello");
-  if (queue.note) console.error(` [!] ${queue.note}`);
+const connection = new AMQPClient(Deno.env.get("AMQP_URL") || "amqp://guest:guest@127.0.0.1:5672");
+await connection.connect();
+let channel = await connection.channel();
 
-  // Confirm mode: the broker answers each publish, so "Sent" means it has the message.
-  await channel.confirmSelect();
-  // Exchange "" routes by queue name; deliveryMode 2 writes the message to disk.
-  await channel.basicPublish("", "hello", "Hello World!", { deliveryMode: 2 });
-  console.log(" [x] Sent 'Hello World!'"); // [x] Sent 'Hello World!'
+// Whoever declares first creates the queue: durable and quorum, as the official tutorials do.
+// If it exists with other settings, the refusal (406) closes the channel: use it as it is.
+await channel.queueDeclare("hello", { durable: true }, { "x-queue-type": "quorum" }).catch(
+  async () => (channel = await connection.channel()).queueDeclare("hello", { passive: true }),
+);
 
-  await connection.close();
-}
+// Confirm mode: the broker answers each publish, so "Sent" means it has the message.
+await channel.confirmSelect();
+// Exchange "" routes by queue name; deliveryMode 2 writes the message to disk.
+await channel.basicPublish("", "hello", "Hello World!", { deliveryMode: 2 });
+console.log(" [x] Sent 'Hello World!'"); // [x] Sent 'Hello World!'
 
-await main().catch((error) => Deno.exitCode = reportFailure(error, console.error));
+await connection.close();
