@@ -13,16 +13,11 @@
  * @module
  */
 
-import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
-import { bodyText, connectedTo, declareQueue, forEachMessage, idleTimer } from "./lib/mod.ts";
-import { bufferedLines, integerFlag, progressLine } from "./lib/mod.ts";
-import { iterateMessages, maskUrl, onShutdownSignal, parkingQueue } from "./lib/mod.ts";
-import { parkMessage, parseFlags, pollMessage, queueNameFlag } from "./lib/mod.ts";
-import { queueTypeFlags, reconnectLines, reportFailure, resolveUrl } from "./lib/mod.ts";
-import { messageOffset, parseStreamOffset, printable, secondsFlag, serve } from "./lib/mod.ts";
-import { showBody } from "./lib/mod.ts";
-import { type StreamOffset, streamOffsetArguments, UsageError } from "./lib/mod.ts";
+import { bodyText, brokerOptions, type DeclaredQueue, idleTimer, integerFlag } from "./lib/mod.ts";
+import { printable, progressLine, queueNameFlag, queueTypeFlags } from "./lib/mod.ts";
+import { reconnectLines, runConsumer, runMain, secondsFlag, showBody } from "./lib/mod.ts";
+import { streamOffsetFlag, UsageError } from "./lib/mod.ts";
 
 const USAGE = `Usage: consumer.ts [--style callback|get|iterator] [flags]
 
@@ -48,9 +43,12 @@ Receives messages from a queue and acks each after printing it; runs until Ctrl+
                      newlines and terminal escapes are shown as \\n, \\x1b, ...)
   --help             show this text`;
 
-export async function main(args: string[]): Promise<number> {
-  try {
-    const flags = parseFlags(args, {
+const STYLES = ["callback", "get", "iterator"] as const;
+
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage: USAGE,
+    flags: {
       style: { type: "string", default: "callback" },
       queue: { type: "string", default: "hello" },
       "queue-type": { type: "string", default: "quorum" },
@@ -66,160 +64,115 @@ export async function main(args: string[]): Promise<number> {
       idle: { type: "string" },
       max: { type: "string" },
       raw: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const { style } = flags;
-    const queue = queueNameFlag("queue", flags.queue);
-    const declare = queueTypeFlags(flags["queue-type"], flags.transient);
-    if (!["callback", "get", "iterator"].includes(style)) {
-      throw new UsageError(`Cannot use --style "${style}": expected callback, get or iterator`);
-    }
-    const noAck = flags["auto-ack"];
-    if (noAck && flags["requeue-once"]) {
-      throw new UsageError(
-        "Cannot use --requeue-once with --auto-ack: auto-acked messages are gone",
-      );
-    }
-    const prefetch = integerFlag("prefetch", flags.prefetch, 0);
-    const inactivity = secondsFlag("inactivity", flags.inactivity);
-    const workMs = secondsFlag("work", flags.work) ?? 0;
-    const idleMs = secondsFlag("idle", flags.idle);
-    const max = integerFlag("max", flags.max);
-    const offset = flags.offset === undefined ? undefined : parseStreamOffset(flags.offset);
-    const url = resolveUrl(flags.url);
-
-    // Stop on Ctrl+C or SIGTERM, after --idle seconds of quiet, or after --max messages.
-    // A line per message, written in batches; on a terminal, past the first 1000 messages, one
-    // progress line instead (on stderr), so that a million lines do not scroll by.
-    using out = bufferedLines(Deno.stdout);
-    const tty = Deno.stdout.isTerminal();
-    let progress: ReturnType<typeof progressLine> | undefined;
-    using shutdown = onShutdownSignal({ onRepeat: () => (out.flush(), Deno.exit(130)) });
-    const idle = idleMs ? idleTimer(idleMs) : undefined;
-    const done = new AbortController();
-    const signal = AbortSignal.any([shutdown.signal, done.signal, idle?.signal ?? done.signal]);
-    const parking = parkingQueue(queue);
-    let received = 0;
-
-    // The work on one message: print it, then ack, since a message is only gone from the broker
-    // once the work is done. A body that is not UTF-8 makes it throw: a poison message. Its
-    // control characters are shown as escapes (unless --raw), so it cannot forge a line or
-    // drive the terminal.
-    const raw = flags.raw;
-    const strict = parking !== undefined && !noAck; // else nothing could park it: show it
-    const work = async (message: AMQPMessage) => {
-      const body = strict
-        ? `'${raw ? bodyText(message.body) : printable(bodyText(message.body))}'`
-        : showBody(message.body, { raw });
-      if (flags["requeue-once"] && !message.redelivered) {
-        await message.nack(true, false);
-        return out.line(` [x] Requeued ${body}`); // [x] Requeued '7'
-      }
-      const at = messageOffset(message);
-      if (at !== undefined) nextOffset = at + 1; // a stream: a reconnect resumes after it
-      const tag = message.redelivered
-        ? " (redelivered)"
-        : at === undefined
-        ? ""
-        : ` (offset ${at})`;
-      if (tty && received >= 1000) {
-        progress ??= (out.flush(), progressLine(Deno.stderr, "received"));
-        progress.update(received + 1);
-      } else out.line(` [x] Received ${body}${tag}`);
-      if (workMs) await new Promise((resolve) => setTimeout(resolve, workMs));
-      if (!noAck) await message.ack(false);
-      if (++received === max) done.abort();
-    };
-    // A message whose work throws is parked in QUEUE.dead (a confirmed copy, then the ack):
-    // not fatal, not requeued forever, and no dead-letter settings needed on a shared queue.
-    const handle = async (message: AMQPMessage) => {
-      idle?.reset();
-      try {
-        await work(message);
-      } catch (error) {
-        if (!parking || noAck || message.channel.closed) throw error;
-        const reason = (error as Error).message;
-        await parkMessage(message, { from: queue, queue: parking, reason, declare });
-        console.error(` [!] ${printable(reason)}: parked in '${parking}'`);
-      }
-    };
-
-    // One session per connection: after a broker restart it runs again on a new one.
-    let announced = false;
-    let nextOffset: StreamOffset | undefined = offset;
-    const session = async (channel: AMQPChannel) => {
-      // Whoever declares first makes the queue; one made by another program (Pika, the
-      // official tutorials) is used as it is, with a line if it is weaker than ours.
-      const { note, type } = await declareQueue(channel, queue, declare);
-      // A stream's rules, checked here: the broker would close the channel or the connection.
-      if (type === "stream") {
-        checkStreamFlags(queue, { style, noAck, prefetch, requeueOnce: flags["requeue-once"] });
-      } else if (offset !== undefined) {
-        throw new UsageError(`Cannot use --offset on '${queue}': it is not a stream`);
-      }
-      const args = type === "stream" ? streamOffsetArguments(nextOffset ?? "first") : {};
-      await channel.basicQos(prefetch, 0, false);
-      if (!announced) {
-        announced = true;
-        if (note) console.error(` [!] ${note}`);
-        out.line(
-          ` [*] Waiting for messages in '${queue}' at ${
-            connectedTo(channel.connection) ?? maskUrl(url)
-          }. To exit press CTRL+C`,
+    },
+    async run({ flags, stop, out }) {
+      // Flags into a configuration, each checked before anything is sent.
+      const style = STYLES.find((s) => s === flags.style);
+      if (!style) {
+        throw new UsageError(
+          `Cannot use --style "${flags.style}": expected callback, get or iterator`,
         );
       }
-      if (style === "get") {
-        let message: AMQPMessage | null;
-        while ((message = await pollMessage(channel, queue, { noAck, signal }))) {
-          await handle(message);
-        }
-      } else if (style === "callback") {
-        await forEachMessage(channel, queue, handle, { noAck, signal, arguments: args });
-      } else {
-        const inactivityTimeout = inactivity;
-        for await (
-          const message of iterateMessages(channel, queue, {
-            noAck,
-            inactivityTimeout,
-            signal,
-            arguments: args,
-          })
-        ) {
-          if (message) await handle(message);
-          else out.line(` [.] No message for ${inactivity / 1000} s, still waiting`);
-        }
+      const noAck = flags["auto-ack"];
+      const requeueOnce = flags["requeue-once"];
+      if (noAck && requeueOnce) {
+        throw new UsageError(
+          "Cannot use --requeue-once with --auto-ack: auto-acked messages are gone",
+        );
       }
-    };
-    try {
-      await serve(session, {
-        url,
-        caFile: flags.ca,
-        name: `consumer.ts --style ${style}`,
-        signal,
-        // Idle means no message while connected: time spent reconnecting does not count.
-        ...reconnectLines(console.error, idle),
-      });
-    } finally {
-      idle?.clear();
-    }
-    progress?.done(received);
-    if (idle?.signal.aborted) out.line(` [*] No message for ${idleMs! / 1000} s, stopping`);
-    out.line(` [*] Done: ${received} messages`);
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+      const queue = queueNameFlag("queue", flags.queue);
+      const prefetch = integerFlag("prefetch", flags.prefetch, 0);
+      const inactivity = secondsFlag("inactivity", flags.inactivity);
+      const workMs = secondsFlag("work", flags.work) ?? 0;
+      const idleMs = secondsFlag("idle", flags.idle);
+      const offset = flags.offset === undefined
+        ? undefined
+        : streamOffsetFlag("offset", flags.offset);
 
-/** What a stream does not allow, as one line each, before the broker closes anything. */
-function checkStreamFlags(
-  queue: string,
-  flags: { style: string; noAck: boolean; prefetch: number; requeueOnce: boolean },
+      // Stop on Ctrl+C or SIGTERM, or after --idle seconds without a message while connected.
+      const idle = idleMs ? idleTimer(idleMs) : undefined;
+      const tty = Deno.stdout.isTerminal();
+      let progress: ReturnType<typeof progressLine> | undefined;
+      let shown = 0;
+      // A body that is not UTF-8 throws: a poison message, parked (unless nothing could park
+      // it). Control characters print as escapes unless --raw: no forged lines, no escapes.
+      const strict = !noAck && !queue.endsWith(".dead");
+      const text = (message: AMQPMessage) =>
+        strict
+          ? `'${flags.raw ? bodyText(message.body) : printable(bodyText(message.body))}'`
+          : showBody(message.body, flags);
+
+      try {
+        const received = await runConsumer({
+          queue,
+          style,
+          noAck,
+          requeueOnce,
+          prefetch,
+          inactivity,
+          offset,
+          declare: queueTypeFlags(flags["queue-type"], flags.transient),
+          max: integerFlag("max", flags.max),
+          connect: brokerOptions(flags, `consumer.ts --style ${style}`),
+          stop: idle ? AbortSignal.any([stop, idle.signal]) : stop,
+          on: {
+            declared: (found, url) => {
+              checkQueue(found, { style, noAck, prefetch, requeueOnce, offset });
+              if (found.note) console.error(` [!] ${found.note}`);
+              out.line(` [*] Waiting for messages in '${queue}' at ${url}. To exit press CTRL+C`);
+            },
+            // The work: print, wait --work seconds; the ack comes after, in the loop.
+            message: async (message, at) => {
+              idle?.reset();
+              const tag = message.redelivered
+                ? " (redelivered)"
+                : at === undefined
+                ? ""
+                : ` (offset ${at})`;
+              const line = ` [x] Received ${text(message)}${tag}`; // [x] Received '7'
+              // On a terminal, past the first 1000, one progress line instead (on stderr).
+              if (tty && shown >= 1000) {
+                progress ??= (out.flush(), progressLine(Deno.stderr, "received"));
+                progress.update(shown + 1);
+              } else out.line(line);
+              shown++;
+              if (workMs) await new Promise((resolve) => setTimeout(resolve, workMs));
+            },
+            requeued: (message) => {
+              idle?.reset();
+              out.line(` [x] Requeued ${text(message)}`); // [x] Requeued '7'
+            },
+            parked: (reason, parking) =>
+              console.error(` [!] ${printable(reason)}: parked in '${parking}'`),
+            quiet: () => out.line(` [.] No message for ${inactivity / 1000} s, still waiting`),
+            // Idle means no message while connected: time spent reconnecting does not count.
+            ...reconnectLines(console.error, idle),
+          },
+        });
+        progress?.done(received);
+        if (idle?.signal.aborted) out.line(` [*] No message for ${idleMs! / 1000} s, stopping`);
+        out.line(` [*] Done: ${received} messages`);
+      } finally {
+        idle?.clear();
+      }
+    },
+  }, args);
+
+/** What the queue found does not allow, as one line, before the broker closes anything. */
+function checkQueue(
+  found: DeclaredQueue,
+  flags: {
+    style: string;
+    noAck: boolean;
+    prefetch: number;
+    requeueOnce: boolean;
+    offset?: unknown;
+  },
 ): void {
+  if (found.type !== "stream") {
+    if (flags.offset === undefined) return;
+    throw new UsageError(`Cannot use --offset on '${found.name}': it is not a stream`);
+  }
   const problem = flags.style === "get"
     ? "--style get: a stream has no basic.get, it is read by a consumer (callback or iterator)"
     : flags.noAck
@@ -229,7 +182,7 @@ function checkStreamFlags(
     : flags.requeueOnce
     ? "--requeue-once: a stream keeps every message, there is nothing to requeue"
     : undefined;
-  if (problem) throw new UsageError(`Cannot read the stream '${queue}' with ${problem}`);
+  if (problem) throw new UsageError(`Cannot read the stream '${found.name}' with ${problem}`);
 }
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

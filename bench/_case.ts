@@ -7,8 +7,8 @@ import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import process from "node:process";
-import { basicPublishConfirmed, connect, forEachMessage, iterateMessages } from "../lib/mod.ts";
-import { readStream } from "../lib/mod.ts";
+import { connect, forEachMessage, iterateMessages, publishWithConfirms } from "../lib/mod.ts";
+import { readStreamQueue } from "../lib/mod.ts";
 import { publishFrames, rawConfirms, rawConfirmSelect, rawConnect, rawConsume } from "./_raw.ts";
 import { writeFrames } from "./_raw.ts";
 
@@ -101,7 +101,7 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
     const first = lane * share;
     const last = Math.min(count, first + share);
     const queue = lanes === 1 ? spec.queue : `${spec.queue}.${lane}`;
-    const connection = await connect({ name: `bench ${kind}` });
+    const connection = await connect({ url: Deno.env.get("AMQP_URL"), name: `bench ${kind}` });
     const channel = await connection.channel();
     await channel.queueDeclare(
       queue,
@@ -110,7 +110,7 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
     );
     const bodies = { length: last - first, at: (i: number) => body(first + i) };
     if (/consume|stream-read/.test(kind)) {
-      await basicPublishConfirmed(channel, queue, bodies, { window: 1000, properties });
+      await publishWithConfirms(channel, queue, bodies, { window: 1000, properties });
     }
     if (spec.prefetch) await channel.basicQos(spec.prefetch, 0, false);
     let taken = 0;
@@ -140,11 +140,10 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
         }
       },
       "publish-confirm-window": async () => {
-        await basicPublishConfirmed(channel, queue, bodies, {
+        await publishWithConfirms(channel, queue, bodies, {
           window: spec.window ?? 1000,
           properties,
-          firstIndex: first,
-          onConfirm: (_, i) => seen.see(i),
+          onConfirm: (_, i) => seen.see(first + i),
         });
       },
       "consume-get": async () => {
@@ -156,26 +155,26 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
         }
       },
       "consume-callback": () =>
-        forEachMessage(channel, queue, take, { noAck: false, signal: stop.signal }),
+        forEachMessage(channel, queue, take, { noAck: false, stop: stop.signal }),
       "consume-iterator": async () => {
         for await (
-          const m of iterateMessages(channel, queue, { noAck: false, signal: stop.signal })
+          const m of iterateMessages(channel, queue, { noAck: false, stop: stop.signal })
         ) {
           if (m) take(m);
         }
       },
       "stream-read": async () => {
         const done = new AbortController();
-        await readStream(channel, queue, (message) => {
+        await readStreamQueue(channel, queue, (message) => {
           seen.see(indexOf(message.bodyString()));
           if (++taken >= last - first) done.abort();
-        }, { offset: "first", prefetch: spec.prefetch ?? 1000, signal: done.signal });
+        }, { offset: "first", prefetch: spec.prefetch ?? 1000, stop: done.signal });
       },
       "latency": async () => {
         let arrived: (() => void) | undefined;
         const listening = forEachMessage(channel, queue, () => arrived?.(), {
           noAck: true,
-          signal: stop.signal,
+          stop: stop.signal,
         });
         await new Promise((resolve) => setTimeout(resolve, 50));
         for (let i = first; i < last; i++) {
@@ -225,7 +224,7 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
       ? publishFrames(queue, last - first, (i) => body(first + i), persistent)
       : undefined;
     if (kind === "ceiling-consume") {
-      await basicPublishConfirmed(channel, queue, bodies, { window: 1000, properties });
+      await publishWithConfirms(channel, queue, bodies, { window: 1000, properties });
     }
     prepared.push({ connection, channel, queue, run: timed[kind] });
   }

@@ -3,73 +3,25 @@
 // chunks; deliveries acked by patching a delivery tag into a ready-made ack frame), so that
 // what is left is the broker's work. The bench's client cases are shown as a fraction of these.
 
-const FRAME_END = 0xce;
+import {
+  BASIC_ACK_SIZE,
+  encodeBody,
+  encodeContentHeader,
+  encodeMethod,
+  writeBasicAck,
+} from "../lib/transport/frames.ts";
+
 const encoder = new TextEncoder();
 
-/** A growable byte buffer for building frames. */
-class Bytes {
-  #buffer = new Uint8Array(1024);
-  #view = new DataView(this.#buffer.buffer);
-  length = 0;
-
-  #room(n: number): void {
-    if (this.length + n <= this.#buffer.length) return;
-    const larger = new Uint8Array(Math.max(this.#buffer.length * 2, this.length + n));
-    larger.set(this.#buffer.subarray(0, this.length));
-    this.#buffer = larger;
-    this.#view = new DataView(larger.buffer);
+/** Frames, joined into one buffer for one write. */
+function joined(...frames: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+  let at = 0;
+  for (const frame of frames) {
+    out.set(frame, at);
+    at += frame.length;
   }
-  u8(n: number) {
-    this.#room(1);
-    this.#view.setUint8(this.length++, n);
-    return this;
-  }
-  u16(n: number) {
-    this.#room(2);
-    this.#view.setUint16(this.length, n);
-    this.length += 2;
-    return this;
-  }
-  u32(n: number) {
-    this.#room(4);
-    this.#view.setUint32(this.length, n);
-    this.length += 4;
-    return this;
-  }
-  u64(n: number) {
-    this.#room(8);
-    this.#view.setBigUint64(this.length, BigInt(n));
-    this.length += 8;
-    return this;
-  }
-  raw(bytes: Uint8Array) {
-    this.#room(bytes.length);
-    this.#buffer.set(bytes, this.length);
-    this.length += bytes.length;
-    return this;
-  }
-  short(text: string) {
-    const bytes = encoder.encode(text);
-    return this.u8(bytes.length).raw(bytes);
-  }
-  long(bytes: Uint8Array) {
-    return this.u32(bytes.length).raw(bytes);
-  }
-  /** A frame around whatever `fill` writes. */
-  frame(type: number, channel: number, fill: (payload: Bytes) => void) {
-    this.u8(type).u16(channel);
-    const sizeAt = this.length;
-    this.u32(0);
-    fill(this);
-    this.#view.setUint32(sizeAt, this.length - sizeAt - 4);
-    return this.u8(FRAME_END);
-  }
-  method(channel: number, classId: number, methodId: number, fill: (p: Bytes) => void = () => {}) {
-    return this.frame(1, channel, (p) => fill(p.u16(classId).u16(methodId)));
-  }
-  get bytes(): Uint8Array {
-    return this.#buffer.subarray(0, this.length);
-  }
+  return out;
 }
 
 /** A hand-spoken AMQP connection with channel 1 open. */
@@ -130,22 +82,15 @@ export async function rawConnect(url: string): Promise<RawConnection> {
   const user = decodeURIComponent(u.username) || "guest";
   const password = decodeURIComponent(u.password) || "guest";
   await write(
-    new Bytes().method(
-      0,
-      10,
-      11,
-      (p) => p.u32(0).short("PLAIN").long(encoder.encode(`\0${user}\0${password}`)).short("en_US"),
-    ).bytes,
+    encodeMethod(0, "connection.start-ok", {}, "PLAIN", `\0${user}\0${password}`, "en_US"),
   );
   const [, , tune] = await next();
   const channelMax = tune.getUint16(4);
-  await write(
-    new Bytes()
-      .method(0, 10, 31, (p) => p.u16(channelMax).u32(131072).u16(0))
-      .method(0, 10, 40, (p) => p.short(decodeURIComponent(u.pathname.slice(1)) || "/").u8(0).u8(0))
-      .method(1, 20, 10, (p) => p.short(""))
-      .bytes,
-  );
+  await write(joined(
+    encodeMethod(0, "connection.tune-ok", channelMax, 131072, 0),
+    encodeMethod(0, "connection.open", decodeURIComponent(u.pathname.slice(1)) || "/", 0),
+    encodeMethod(1, "channel.open"),
+  ));
   await next(); // connection.open-ok
   await next(); // channel.open-ok
   return {
@@ -167,18 +112,14 @@ export function publishFrames(
   body: (i: number) => string,
   persistent: boolean,
 ): Uint8Array {
-  const out = new Bytes();
+  const method = encodeMethod(1, "basic.publish", "", queue, 0);
+  const properties = new Uint8Array(persistent ? [0x10, 0, 2] : [0, 0]); // delivery mode 2
+  const frames: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const payload = encoder.encode(body(i));
-    out.method(1, 60, 40, (p) => p.u16(0).short("").short(queue).u8(0));
-    out.frame(2, 1, (p) => {
-      p.u16(60).u16(0).u64(payload.length);
-      if (persistent) p.u16(0x1000).u8(2);
-      else p.u16(0);
-    });
-    out.frame(3, 1, (p) => p.raw(payload));
+    frames.push(method, encodeContentHeader(1, payload.length, properties), encodeBody(1, payload));
   }
-  return out.bytes;
+  return joined(...frames);
 }
 
 /** Writes pre-built frames in 256 KiB chunks, as fast as the socket takes them. */
@@ -200,36 +141,33 @@ export async function rawConsume(
   prefetch: number,
   onBody: (text: string) => void,
 ): Promise<void> {
-  await raw.write(
-    new Bytes()
-      .method(1, 60, 10, (p) => p.u32(0).u16(prefetch).u8(0))
-      .method(1, 60, 20, (p) => p.u16(0).short(queue).short("").u8(0).u32(0))
-      .bytes,
-  );
-  const ack = new Bytes().method(1, 60, 80, (p) => p.u64(0).u8(0)).bytes;
-  const acks = new Uint8Array(ack.length * Math.max(prefetch, 1) * 2);
+  await raw.write(joined(
+    encodeMethod(1, "basic.qos", 0, prefetch, 0),
+    encodeMethod(1, "basic.consume", queue, "", 0, {}),
+  ));
+  const acks = new Uint8Array(BASIC_ACK_SIZE * Math.max(prefetch, 1) * 2);
+  const acksView = new DataView(acks.buffer);
   let pending = 0;
   let taken = 0;
   const decoder = new TextDecoder();
   for (let frame; (frame = await next(raw)) !== undefined;) {
     if (frame === null) {
       // Everything read so far is handled: ack it in one write, as a client's transport would.
-      if (pending > 0) await raw.write(acks.slice(0, pending * ack.length));
+      if (pending > 0) await raw.write(acks.slice(0, pending * BASIC_ACK_SIZE));
       pending = 0;
       continue;
     }
     const [type, , payload] = frame;
     if (type === 1 && payload.getUint16(0) === 60 && payload.getUint16(2) === 60) {
       const tagAt = 4 + 1 + payload.getUint8(4); // after the consumer tag
-      acks.set(ack, pending * ack.length);
-      new DataView(acks.buffer, pending * ack.length).setBigUint64(11, payload.getBigUint64(tagAt));
-      pending++;
+      const tag = Number(payload.getBigUint64(tagAt));
+      writeBasicAck(acksView, pending++ * BASIC_ACK_SIZE, 1, tag, false);
     } else if (type === 3) {
       onBody(
         decoder.decode(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)),
       );
       if (++taken === count) {
-        await raw.write(acks.slice(0, pending * ack.length));
+        await raw.write(acks.slice(0, pending * BASIC_ACK_SIZE));
         return;
       }
     }
@@ -238,7 +176,7 @@ export async function rawConsume(
 
 /** Puts channel 1 in confirm mode (confirm.select, then select-ok). */
 export async function rawConfirmSelect(raw: RawConnection): Promise<void> {
-  await raw.write(new Bytes().method(1, 85, 10, (p) => p.u8(0)).bytes);
+  await raw.write(encodeMethod(1, "confirm.select", 0));
   for (let frame; (frame = await next(raw)) !== undefined;) {
     if (frame && frame[0] === 1 && frame[2].getUint16(0) === 85) return;
   }

@@ -4,7 +4,8 @@
 // can see the cost grow with the count, and memory not.
 
 import type { CaseResult } from "./_case.ts";
-import { brokerAddresses, withChannel } from "../lib/mod.ts";
+import { withChannel } from "../lib/mod.ts";
+import { scriptArgv } from "../tools/_scripts.ts";
 
 /** One size of the scale run. */
 export interface ScaleRow {
@@ -15,14 +16,16 @@ export interface ScaleRow {
   ceiling: number;
 }
 
-const root = new URL("..", import.meta.url).pathname;
-
 /** Runs a script to completion; its wall time and peak resident memory (from /proc). */
-async function timedScript(url: string, args: string[]): Promise<{ ms: number; peakKiB: number }> {
+async function timedScript(
+  url: string,
+  script: string,
+  args: string[],
+): Promise<{ ms: number; peakKiB: number }> {
   const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", `--allow-net=${brokerAddresses(url).join(",")}`, "--allow-env=AMQP_*", ...args],
-    cwd: root,
+  const [deno, ...argv] = scriptArgv(script, args, { url });
+  const child = new Deno.Command(deno!, {
+    args: argv,
     env: { AMQP_URL: url },
     stdin: "null",
     stdout: "null", // piped output: a line per message, written and dropped
@@ -40,7 +43,7 @@ async function timedScript(url: string, args: string[]): Promise<{ ms: number; p
   const { code, stderr } = await child.output();
   clearInterval(poll);
   if (code !== 0) {
-    throw new Error(`${args.join(" ")}: exit ${code}: ${new TextDecoder().decode(stderr).trim()}`);
+    throw new Error(`${script}: exit ${code}: ${new TextDecoder().decode(stderr).trim()}`);
   }
   return { ms: performance.now() - started, peakKiB };
 }
@@ -62,8 +65,7 @@ export async function scaleRows(
   for (const count of sizes(max)) {
     const queue = `bench.scale.${count}.${crypto.randomUUID().slice(0, 8)}`;
     progress(`[scale] producer.ts --count ${count}`);
-    const produced = await timedScript(url, [
-      "producer.ts",
+    const produced = await timedScript(url, "producer.ts", [
       "--queue",
       queue,
       "--queue-type",
@@ -72,8 +74,7 @@ export async function scaleRows(
       `${count}`,
     ]);
     progress(`[scale] consumer.ts, ${count} messages`);
-    const consumed = await timedScript(url, [
-      "consumer.ts",
+    const consumed = await timedScript(url, "consumer.ts", [
       "--queue",
       queue,
       "--queue-type",
@@ -85,14 +86,9 @@ export async function scaleRows(
     ]);
     progress(`[scale] the broker's ceiling, ${count} persistent messages`);
     const spec = { kind: "ceiling-publish", count, persistent: true, queue: `${queue}.ceiling` };
-    const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        `--allow-net=${brokerAddresses(url).join(",")}`,
-        "--allow-env=AMQP_*",
-        `${root}bench/_case.ts`,
-        JSON.stringify(spec),
-      ],
+    const [deno, ...argv] = scriptArgv("bench/_case.ts", [JSON.stringify(spec)], { url });
+    const { success, stdout, stderr } = await new Deno.Command(deno!, {
+      args: argv,
       env: { AMQP_URL: url },
     }).output();
     if (!success) throw new Error(new TextDecoder().decode(stderr).trim());

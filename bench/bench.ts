@@ -20,6 +20,7 @@ import { dirname, resolve } from "node:path";
 import type { CaseResult, CaseSpec } from "./_case.ts";
 import { brokerAddresses, brokerUrls, integerFlag, maskUrl, parseFlags } from "../lib/mod.ts";
 import { reportFailure, resolveUrl } from "../lib/mod.ts";
+import { scriptArgv } from "../tools/_scripts.ts";
 import { median, spread, type TutorialRow, tutorialTimes } from "./tutorial.ts";
 import { scaleRows, scaleTable } from "./_scale.ts";
 
@@ -252,17 +253,10 @@ function cpuBetween(samples: [number, number][], from: number, to: number): numb
 }
 
 async function runCase(url: string, spec: CaseSpec, python?: string): Promise<CaseResult> {
-  const command = python ?? Deno.execPath();
-  const args = python
-    ? [new URL("./pika/throughput.py", import.meta.url).pathname, JSON.stringify(spec)]
-    : [
-      "run",
-      `--allow-net=${brokerAddresses(url).join(",")}`,
-      "--allow-env=AMQP_*",
-      new URL("./_case.ts", import.meta.url).pathname,
-      JSON.stringify(spec),
-    ];
-  const { success, stdout, stderr } = await new Deno.Command(command, {
+  const [command, ...args] = python
+    ? [python, new URL("./pika/throughput.py", import.meta.url).pathname, JSON.stringify(spec)]
+    : scriptArgv("bench/_case.ts", [JSON.stringify(spec)], { url });
+  const { success, stdout, stderr } = await new Deno.Command(command!, {
     args,
     env: { AMQP_URL: python ? brokerUrls(url)[0]! : url }, // Pika takes one broker
     stdout: "piped",

@@ -16,10 +16,11 @@
  * @module
  */
 
-import { brokerAddresses, brokerUrls, connect, declareQueue, integerFlag } from "../lib/mod.ts";
+import { brokerUrls, connect, declareQueue, integerFlag } from "../lib/mod.ts";
+import { scriptArgv } from "../tools/_scripts.ts";
 import { maskUrl } from "../lib/mod.ts";
 import { parseFlags } from "../lib/mod.ts";
-import { basicPublishConfirmed, reportFailure, resolveUrl } from "../lib/mod.ts";
+import { publishWithConfirms, reportFailure, resolveUrl } from "../lib/mod.ts";
 
 const COUNT = 100;
 const STYLES = ["callback", "get", "iterator"] as const;
@@ -47,19 +48,11 @@ export async function tutorialTimes(options: TutorialOptions): Promise<TutorialR
   const { url, runs, python = "/usr/bin/python3" } = options;
   const hasPika = (await new Deno.Command(python, { args: ["-c", "import pika"] })
     .output().catch(() => ({ success: false }))).success;
-  // "deno" by name, as --allow-run=deno allows: Deno.execPath() is the resolved binary, which
-  // that permission does not name when "deno" on the PATH is a link.
-  const deno = (script: string, ...args: string[]) =>
-    [
-      "deno",
-      [
-        "run",
-        `--allow-net=${brokerAddresses(url).join(",")}`,
-        "--allow-env=AMQP_*",
-        `${here}../${script}`,
-        ...args,
-      ],
-    ] as const;
+  // "deno" by name, as the task's --allow-run=deno allows.
+  const deno = (script: string, ...args: string[]) => {
+    const [command, ...argv] = scriptArgv(script, args, { url, deno: "deno" });
+    return [command!, argv] as const;
+  };
   const pika = (script: string, ...args: string[]) =>
     [python, [`${here}pika/${script}`, ...args]] as const;
   // Pika takes one broker: the first of a list.
@@ -94,7 +87,7 @@ export async function tutorialTimes(options: TutorialOptions): Promise<TutorialR
           if (side === "pika" && !hasPika) continue;
           const queue = `bench.tutorial.${crypto.randomUUID().slice(0, 8)}`;
           await declareQueue(channel, queue);
-          await basicPublishConfirmed(
+          await publishWithConfirms(
             channel,
             queue,
             Array.from({ length: c.fill }, (_, i) => `${i}`),

@@ -1,6 +1,14 @@
 // A scripted AMQP 0-9-1 peer for the transport's tests: a `Deno.listen` on a free local port
 // that says exactly what a test tells it to, byte by byte, including what a real broker never
-// would (oversized frames, wrong frame ends, floods, HTTP).
+// would (oversized frames, wrong frame ends, floods, HTTP). Its well-formed frames come from the
+// project's one codec (lib/transport/frames.ts); the byte helpers are for the lies.
+
+import {
+  encodeContentHeader,
+  encodeFrame,
+  encodeMethod,
+  HEARTBEAT,
+} from "../lib/transport/frames.ts";
 
 const encoder = new TextEncoder();
 
@@ -30,38 +38,38 @@ export const longstr = (data: string | Uint8Array) => {
 };
 export { u16, u32, u64, u8 };
 
-/** A frame: type, channel, size, payload, frame end. */
-export function frame(type: number, channel: number, payload: Uint8Array, end = 0xce): Uint8Array {
-  return bytes(u8(type), u16(channel), u32(payload.length), payload, u8(end));
-}
+/** A frame: type, channel, size, payload, frame end (any octet, for a lie). */
+export const frame = encodeFrame;
 
-/** A method frame of class `classId`, method `methodId`. */
+/** A method frame of class `classId`, method `methodId`, with fields given as raw bytes. */
 export function method(channel: number, classId: number, methodId: number, ...args: Uint8Array[]) {
   return frame(1, channel, bytes(u16(classId), u16(methodId), ...args));
 }
 
-/** A basic content header (class 60) for a body of `bodySize`, with an optional headers table. */
+/**
+ * A basic content header (class 60) for a body of `bodySize`, with an optional headers table
+ * (its encoded bytes, length prefix included).
+ */
 export function contentHeader(channel: number, bodySize: number, headers?: Uint8Array) {
-  const flags = headers ? 0x2000 : 0;
-  return frame(2, channel, bytes(u16(60), u16(0), u64(bodySize), u16(flags), headers ?? []));
+  return encodeContentHeader(channel, bodySize, bytes(u16(headers ? 0x2000 : 0), headers ?? []));
 }
 
 /** A heartbeat frame. */
-export const heartbeat = () => frame(8, 0, new Uint8Array());
+export const heartbeat = () => HEARTBEAT;
 
 /** The server's half of a handshake, as RabbitMQ sends it. */
 export const connectionStart = () =>
-  method(0, 10, 10, bytes([0, 9]), bytes(u32(0)), longstr("PLAIN"), longstr("en_US"));
+  encodeMethod(0, "connection.start", 0, 9, {}, "PLAIN", "en_US");
 export const connectionTune = (channelMax = 2047, frameMax = 131072, heartbeat = 60) =>
-  method(0, 10, 30, bytes(u16(channelMax), u32(frameMax), u16(heartbeat)));
-export const connectionOpenOk = () => method(0, 10, 41, shortstr(""));
+  encodeMethod(0, "connection.tune", channelMax, frameMax, heartbeat);
+export const connectionOpenOk = () => encodeMethod(0, "connection.open-ok");
 export const connectionClose = (code: number, text: string) =>
-  method(0, 10, 50, bytes(u16(code)), shortstr(text), bytes(u16(0), u16(0)));
-export const channelOpenOk = (channel: number) => method(channel, 20, 11, longstr(""));
+  encodeMethod(0, "connection.close", code, text, 0, 0);
+export const channelOpenOk = (channel: number) => encodeMethod(channel, "channel.open-ok");
 export const getOk = (channel: number, tag: number) =>
-  method(channel, 60, 71, bytes(u64(tag), u8(0)), shortstr(""), shortstr("q"), bytes(u32(0)));
-export const blocked = (reason: string) => method(0, 10, 60, shortstr(reason));
-export const unblocked = () => method(0, 10, 61);
+  encodeMethod(channel, "basic.get-ok", tag, 0, "", "q", 0);
+export const blocked = (reason: string) => encodeMethod(0, "connection.blocked", reason);
+export const unblocked = () => encodeMethod(0, "connection.unblocked");
 
 /** A frame the client sent. */
 export interface ClientFrame {
@@ -178,7 +186,8 @@ export function fakeBroker(
     take(8); // "AMQP" 0 0 9 1
     await script(peer);
     // Then behave: answer the client's connection.close, so that it can close cleanly.
-    peer.expect(10, 50).then(() => peer.write(method(0, 10, 51))).then(peer.close, peer.close);
+    peer.expect(10, 50).then(() => peer.write(encodeMethod(0, "connection.close-ok")))
+      .then(peer.close, peer.close);
   })();
   done.catch(() => {}); // the test awaits it when it cares
   return {

@@ -1,8 +1,9 @@
 // Shared test helpers: a broker connection, unique queues, and scripts run as real processes.
 
-import { basicPublishConfirmed, declareQueue, forEachMessage, resolveUrl } from "../lib/mod.ts";
+import { declareQueue, forEachMessage, publishWithConfirms, resolveUrl } from "../lib/mod.ts";
 import { brokerAddresses, brokerUrls } from "../lib/mod.ts";
 import { ctlEnv } from "../tools/private_broker.ts";
+import { ROOT, scriptArgv, type ScriptPermissions } from "../tools/_scripts.ts";
 import type { DeclareQueueOptions } from "../lib/mod.ts";
 import { withChannel as withLibChannel } from "../lib/mod.ts";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
@@ -47,7 +48,7 @@ export function fill(
   return withChannel(async (channel) => {
     await declareQueue(channel, queue, declare);
     const bodies = Array.from({ length: count }, (_, i) => String(i));
-    return await basicPublishConfirmed(channel, queue, bodies);
+    return await publishWithConfirms(channel, queue, bodies);
   }, url);
 }
 
@@ -80,7 +81,7 @@ export function drainFast(queue: string, url = BROKER_URL): Promise<string[]> {
     await forEachMessage(channel, queue, (message) => {
       bodies.push(message.bodyString() ?? "");
       if (bodies.length === expected) stop.abort();
-    }, { noAck: true, signal: stop.signal });
+    }, { noAck: true, stop: stop.signal });
     return bodies;
   }, url);
 }
@@ -143,31 +144,20 @@ export async function withVhost(fn: (url: string) => Promise<void>): Promise<voi
   }
 }
 
-/** The repository's root folder. */
-export const ROOT = new URL("..", import.meta.url).pathname;
+export { ROOT } from "../tools/_scripts.ts";
 
 /** How a script is started: extra environment, and what it may reach or read. */
-export interface ScriptOptions {
+export interface ScriptOptions extends Omit<ScriptPermissions, "url" | "deno"> {
   env?: Record<string, string>;
-  /** `--allow-net` value, `true` for any host. Default: the test broker's host:port. */
-  allowNet?: string | true;
-  /** `--allow-read` value. Default: none. */
-  allowRead?: string;
-  /** `--allow-env` value, `false` for none. Default: `AMQP_*`, as the README grants. */
-  allowEnv?: string | false;
 }
 
-/** The `deno run` command line for a script, as the README runs it: narrow permissions. */
+/**
+ * The `deno run` command line for a script, as the README runs it: narrow permissions, the test
+ * broker's address by default.
+ */
 export function scriptArgs(script: string, args: string[], options: ScriptOptions = {}): string[] {
-  return [
-    Deno.execPath(),
-    "run",
-    options.allowNet === true ? "--allow-net" : `--allow-net=${options.allowNet ?? BROKER_ADDRESS}`,
-    ...(options.allowEnv === false ? [] : [`--allow-env=${options.allowEnv ?? "AMQP_*"}`]),
-    ...(options.allowRead ? [`--allow-read=${options.allowRead}`] : []),
-    `${ROOT}${script}`,
-    ...args,
-  ];
+  const { env: _env, ...permissions } = options;
+  return scriptArgv(script, args, { allowNet: BROKER_ADDRESS, ...permissions });
 }
 
 /** How a command is started: its environment (added to `AMQP_URL`) and its process group. */

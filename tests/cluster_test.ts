@@ -4,7 +4,7 @@
 // may be lost; streams are read from a replica. Each step logs its figures.
 
 import { deepEqual, match, ok, rejects } from "node:assert/strict";
-import { basicPublishConfirmed, connect, declareQueue } from "../lib/mod.ts";
+import { connect, declareQueue, publishWithConfirms } from "../lib/mod.ts";
 import { startPrivateCluster } from "../tools/private_cluster.ts";
 import { freePort } from "../tools/private_broker.ts";
 import { readmeScenarios, runScenario } from "./_commands.ts";
@@ -119,7 +119,7 @@ Deno.test("a 3-node cluster: nodes killed under producers and consumers lose not
         const total = style === "get" ? 5000 : 20_000;
         await withCluster(async (channel) => {
           await declareQueue(channel, queue);
-          await basicPublishConfirmed(channel, queue, numbers(total), { window: 1000 });
+          await publishWithConfirms(channel, queue, numbers(total), { window: 1000 });
         });
         const node = index; // a different node for each style: nodes 1, 2, 3
         const flags = ["--queue", queue, "--style", style, "--prefetch", "100", "--idle", "5"];
@@ -158,15 +158,13 @@ Deno.test("a 3-node cluster: nodes killed under producers and consumers lose not
       const stream = uniqueQueue("cluster-stream");
       await withCluster(async (channel) => {
         await declareQueue(channel, stream, { type: "stream" });
-        await basicPublishConfirmed(channel, stream, numbers(50));
+        await publishWithConfirms(channel, stream, numbers(50));
       });
       // Stream timestamps are per chunk and in whole seconds: a pause makes a clean boundary.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const between = new Date();
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      await withCluster((channel) =>
-        basicPublishConfirmed(channel, stream, numbers(100).slice(50))
-      );
+      await withCluster((channel) => publishWithConfirms(channel, stream, numbers(100).slice(50)));
       const leader = await cluster.leaderOf(stream);
       const replica = (leader + 1) % 3;
       const read = async (offset: string, max: number) => {

@@ -1,5 +1,5 @@
 import { deepEqual, match, ok } from "node:assert/strict";
-import { basicPublishConfirmed } from "../lib/mod.ts";
+import { publishWithConfirms } from "../lib/mod.ts";
 import { BROKER_URL, depth, fill, numbers, received, run, runUntil } from "./_helpers.ts";
 import { tcpProxy, withChannel, withQueue } from "./_helpers.ts";
 
@@ -95,7 +95,7 @@ Deno.test("a poison message (body not UTF-8) is parked in QUEUE.dead once; the r
     await t.step(`--style ${style}`, () =>
       withQueue(`poison-${style}`, 0, async (queue) => {
         const poison = new Uint8Array([0xff, 0xfe, 0x41]);
-        await withChannel((channel) => basicPublishConfirmed(channel, queue, ["0", poison, "2"]));
+        await withChannel((channel) => publishWithConfirms(channel, queue, ["0", poison, "2"]));
         const { code, stdout, stderr } = await consume(style, queue, "--idle", "0.5");
         deepEqual(code, 0);
         deepEqual(received(stdout), ["0", "2"]);
@@ -141,7 +141,7 @@ Deno.test("a body full of escape sequences prints as one line of visible escapes
   for (const style of STYLES) {
     await t.step(`--style ${style}`, () =>
       withQueue(`hostile-${style}`, 0, async (queue) => {
-        await withChannel((channel) => basicPublishConfirmed(channel, queue, [HOSTILE, "8"]));
+        await withChannel((channel) => publishWithConfirms(channel, queue, [HOSTILE, "8"]));
         const { code, stdout } = await consume(style, queue, "--idle", "0.5");
         deepEqual(code, 0);
         // Piped output stays one line per message: the body's newline did not make a second.
@@ -158,7 +158,7 @@ Deno.test("a body full of escape sequences prints as one line of visible escapes
     "--raw prints the bytes as they came",
     () =>
       withQueue("hostile-raw", 0, async (queue) => {
-        await withChannel((channel) => basicPublishConfirmed(channel, queue, [HOSTILE]));
+        await withChannel((channel) => publishWithConfirms(channel, queue, [HOSTILE]));
         const { code, stdout } = await consume("callback", queue, "--idle", "0.5", "--raw");
         deepEqual(code, 0);
         ok(stdout.includes(` [x] Received '${HOSTILE}'`), stdout);

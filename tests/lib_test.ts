@@ -1,8 +1,8 @@
 import { deepEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
 import {
-  basicPublishConfirmed,
   BrokerError,
   brokerUrls,
+  ConfigError,
   connect,
   connectedTo,
   declareQueue,
@@ -16,6 +16,7 @@ import {
   pollMessage,
   PublishNackedError,
   publishReliably,
+  publishWithConfirms,
   secondsFlag,
   UsageError,
 } from "../lib/mod.ts";
@@ -102,13 +103,13 @@ Deno.test("no password survives masking, in any URL form, nor in a parse error",
   }
 });
 
-/** What brokerUrls() says of a URL: its UsageError's message, or "" when it parses. */
+/** What brokerUrls() says of a URL: its ConfigError's message, or "" when it parses. */
 function parseError(url: string): string {
   try {
     brokerUrls(url);
     return "";
   } catch (error) {
-    ok(error instanceof UsageError, String(error));
+    ok(error instanceof ConfigError, String(error));
     return error.message;
   }
 }
@@ -164,13 +165,13 @@ Deno.test("connect() can be aborted by the caller", async () => {
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error("user gave up")), 100);
   await rejects(
-    connect({ url: `amqp://127.0.0.1:${peer.port}`, timeout: 10_000, signal: controller.signal }),
+    connect({ url: `amqp://127.0.0.1:${peer.port}`, timeout: 10_000, abort: controller.signal }),
     /user gave up/,
   );
   deepEqual(await peer.received, 8);
 });
 
-Deno.test("basicPublishConfirmed() reports a publish the broker nacks", async () => {
+Deno.test("publishWithConfirms() reports a publish the broker nacks", async () => {
   const queue = uniqueQueue("overflow");
   try {
     await using broker = await open();
@@ -181,7 +182,7 @@ Deno.test("basicPublishConfirmed() reports a publish the broker nacks", async ()
     });
     const confirmed: string[] = [];
     await rejects(
-      basicPublishConfirmed(channel, queue, ["a", "b", "c", "d"], {
+      publishWithConfirms(channel, queue, ["a", "b", "c", "d"], {
         window: 1,
         onConfirm: (body) => confirmed.push(String(body)),
       }),
@@ -208,7 +209,7 @@ Deno.test("pollMessage() returns messages, and null once its signal aborts on an
     const none = await pollMessage(channel, queue, {
       noAck: false,
       pollInterval: 20,
-      signal: AbortSignal.timeout(150),
+      stop: AbortSignal.timeout(150),
     });
     equal(none, null);
     ok(performance.now() - started >= 140);
@@ -284,7 +285,7 @@ Deno.test("iterateMessages(): an abort with auto-ack hands out what was buffered
     const stop = new AbortController();
     const seen: string[] = [];
     for await (
-      const message of iterateMessages(channel, queue, { noAck: true, signal: stop.signal })
+      const message of iterateMessages(channel, queue, { noAck: true, stop: stop.signal })
     ) {
       seen.push(message!.bodyString()!);
       if (seen.length === 1) {
@@ -309,7 +310,7 @@ Deno.test("forEachMessage() resolves on abort; a throwing handler rejects and lo
         seen.push(message.bodyString()!);
         await message.ack();
         if (seen.length === 5) stop.abort();
-      }, { noAck: false, signal: stop.signal });
+      }, { noAck: false, stop: stop.signal });
       deepEqual(seen, numbers(5));
       equal(await depth(queue), 15);
     });
@@ -351,7 +352,7 @@ Deno.test("forEachMessage() resolves on abort; a throwing handler rejects and lo
         await message.ack();
         running--;
         if (seen.length === 30) stop.abort();
-      }, { noAck: false, signal: stop.signal });
+      }, { noAck: false, stop: stop.signal });
       deepEqual([seen, most], [numbers(30), 1]);
     });
   });
@@ -412,7 +413,10 @@ Deno.test("publishReliably(): a refused message is sent again on a new channel, 
           withChannel((channel) => channel.basicGet(queue, { noAck: true })).catch(() => {});
         }, 100);
         try {
-          const report = await publishReliably(queue, numbers(10), { url: BROKER_URL, window: 1 });
+          const report = await publishReliably(queue, numbers(10), {
+            connect: { url: BROKER_URL },
+            window: 1,
+          });
           deepEqual(report.confirmed, 10);
           ok(report.nacked >= 1, `${report.nacked} refusals`);
         } finally {
@@ -430,7 +434,11 @@ Deno.test("publishReliably(): a refused message is sent again on a new channel, 
         const report = { confirmed: 0, resent: 0, reconnects: 0, nacked: 0 };
         const started = performance.now();
         await rejects(
-          publishReliably(queue, numbers(10), { url: BROKER_URL, giveUpAfter: 800, report }),
+          publishReliably(queue, numbers(10), {
+            connect: { url: BROKER_URL },
+            retry: { giveUpAfter: 800 },
+            report,
+          }),
           (error: Error) => error instanceof PublishNackedError && error.index === 5,
         );
         const ms = performance.now() - started;

@@ -2,12 +2,12 @@
 // rules consumer.ts keeps on a stream before the broker would close anything.
 
 import { deepEqual, match, ok } from "node:assert/strict";
-import { basicPublishConfirmed, declareQueue } from "../lib/mod.ts";
+import { declareQueue, publishWithConfirms } from "../lib/mod.ts";
 import { BROKER_URL, numbers, received, run, runUntil, tcpProxy } from "./_helpers.ts";
 import { withChannel, withQueueName } from "./_helpers.ts";
 
 /** Runs receive_stream.ts and returns [body, offset] per message read. */
-async function readStream(stream: string, ...flags: string[]): Promise<string[][]> {
+async function readStreamQueue(stream: string, ...flags: string[]): Promise<string[][]> {
   const result = await run("patterns/streams/receive_stream.ts", ["--stream", stream, ...flags]);
   deepEqual(result.code, 0, result.stderr);
   return [...result.stdout.matchAll(/^ \[x\] '([^']*)' at offset (\d+)$/gm)].map((
@@ -22,13 +22,13 @@ Deno.test("send_stream.ts and receive_stream.ts: the log is read again from any 
       deepEqual([sent.code, sent.stdout, sent.stderr], [0, ` [x] Sent '${text}'\n`, ""]);
     }
     const all = [["zero", "0"], ["one", "1"], ["two", "2"]];
-    deepEqual(await readStream(stream, "--offset", "first", "--max", "3"), all);
-    deepEqual(await readStream(stream, "--max", "3"), all, "reading took nothing away");
-    deepEqual(await readStream(stream, "--offset", "1", "--max", "2"), all.slice(1));
-    deepEqual(await readStream(stream, "--offset", "last", "--max", "1"), all.slice(2));
-    deepEqual(await readStream(stream, "--offset", "1h", "--max", "3"), all);
+    deepEqual(await readStreamQueue(stream, "--offset", "first", "--max", "3"), all);
+    deepEqual(await readStreamQueue(stream, "--max", "3"), all, "reading took nothing away");
+    deepEqual(await readStreamQueue(stream, "--offset", "1", "--max", "2"), all.slice(1));
+    deepEqual(await readStreamQueue(stream, "--offset", "last", "--max", "1"), all.slice(2));
+    deepEqual(await readStreamQueue(stream, "--offset", "1h", "--max", "3"), all);
     const hourAgo = new Date(Date.now() - 3600_000).toISOString();
-    deepEqual(await readStream(stream, "--offset", hourAgo, "--max", "3"), all);
+    deepEqual(await readStreamQueue(stream, "--offset", hourAgo, "--max", "3"), all);
     // "next": only what comes after the reader started.
     const { finished } = await runUntil(
       "patterns/streams/receive_stream.ts",
@@ -122,7 +122,7 @@ Deno.test("consumer.ts on a stream, its connection cut: it goes on after the las
   withQueueName("stream-resume", async (stream) => {
     await withChannel(async (channel) => {
       await declareQueue(channel, stream, { type: "stream" });
-      await basicPublishConfirmed(channel, stream, numbers(20));
+      await publishWithConfirms(channel, stream, numbers(20));
     });
     using proxy = tcpProxy(Number(new URL(BROKER_URL).port || 5672));
     const { finished } = await runUntil(

@@ -10,10 +10,9 @@
  * @module
  */
 
-import { brokerAddresses, maskUrl } from "../lib/mod.ts";
+import { maskUrl } from "../lib/mod.ts";
+import { scriptArgv } from "./_scripts.ts";
 import { withBroker } from "./with_broker.ts";
-
-const root = new URL("..", import.meta.url).pathname;
 
 /**
  * Runs a script of this repository with the narrow permissions the README documents. A Ctrl+C
@@ -24,16 +23,9 @@ async function script(url: string, name: string, ...args: string[]): Promise<num
   const wait = () => {};
   Deno.addSignalListener("SIGINT", wait);
   try {
-    const child = new Deno.Command("deno", {
-      args: [
-        "run",
-        `--allow-net=${brokerAddresses(url).join(",")}`,
-        "--allow-env=AMQP_*",
-        `${root}${name}`,
-        ...args,
-      ],
-      env: { AMQP_URL: url },
-    }).spawn();
+    // "deno" by name: the task's --allow-run=deno names it so.
+    const [deno, ...argv] = scriptArgv(name, args, { url, deno: "deno" });
+    const child = new Deno.Command(deno!, { args: argv, env: { AMQP_URL: url } }).spawn();
     return (await child.status).code;
   } finally {
     Deno.removeSignalListener("SIGINT", wait);

@@ -21,7 +21,7 @@ import { setTimeout as sleep } from "node:timers/promises";
  *
  * @example
  * ```ts
- * import type { PollMessageOptions } from "./mod.ts";
+ * import type { PollMessageOptions } from "./consume.ts";
  *
  * const options: PollMessageOptions = { noAck: false, pollInterval: 500 };
  * ```
@@ -32,21 +32,21 @@ export interface PollMessageOptions {
   /** Milliseconds to wait before asking again while the queue is empty. Default: 100. */
   pollInterval?: number;
   /** Stops the polling; the call then resolves to `null`. Default: none. */
-  signal?: AbortSignal;
+  stop?: AbortSignal;
 }
 
 /**
  * Pulls one message with basic.get. While the queue is empty it waits `pollInterval` and asks
- * again, so it resolves to the next message, or to `null` once `signal` aborts.
+ * again, so it resolves to the next message, or to `null` once `stop` aborts.
  *
  * @example
  * ```ts ignore
- * import { connect } from "./connection.ts";
+ * import { connect } from "./connect.ts";
  * import { pollMessage } from "./consume.ts";
  *
  * const connection = await connect();
  * const channel = await connection.channel();
- * const message = await pollMessage(channel, "hello", { noAck: false, signal: AbortSignal.timeout(1000) });
+ * const message = await pollMessage(channel, "hello", { noAck: false, stop: AbortSignal.timeout(1000) });
  * if (message) {
  *   console.log(message.bodyString());
  *   await message.ack();
@@ -59,11 +59,11 @@ export async function pollMessage(
   queue: string,
   options: PollMessageOptions,
 ): Promise<AMQPMessage | null> {
-  const { noAck, pollInterval = 100, signal } = options;
-  while (!signal?.aborted) {
+  const { noAck, pollInterval = 100, stop } = options;
+  while (!stop?.aborted) {
     const message = await channel.basicGet(queue, { noAck });
     if (message) return message;
-    await sleep(pollInterval, undefined, { signal }).catch(() => {}); // aborted: loop ends
+    await sleep(pollInterval, undefined, { signal: stop }).catch(() => {}); // stopped: loop ends
   }
   return null;
 }
@@ -73,7 +73,7 @@ export async function pollMessage(
  *
  * @example
  * ```ts
- * import type { IterateMessagesOptions } from "./mod.ts";
+ * import type { IterateMessagesOptions } from "./consume.ts";
  *
  * const options: IterateMessagesOptions = { noAck: false, inactivityTimeout: 5000 };
  * ```
@@ -90,14 +90,14 @@ export interface IterateMessagesOptions {
    * queue; with auto-ack they are yielded first, since the broker no longer holds them.
    * Default: none.
    */
-  signal?: AbortSignal;
+  stop?: AbortSignal;
 }
 
 /**
  * Consumes `queue` as an async iterator, one message at a time, like Pika's
  * `channel.consume(queue, inactivity_timeout=...)`: it yields each delivery, and `null` whenever
  * `inactivityTimeout` passes without one. Leaving the loop early (`break`, `return`, a throw) or
- * aborting `signal` cancels the consumer and puts the messages it had buffered but not yielded
+ * aborting `stop` cancels the consumer and puts the messages it had buffered but not yielded
  * back on the queue (basic.nack with requeue), as Pika's `cancel()` does. If the broker cancels
  * the consumer or the channel closes, the iteration throws that error.
  *
@@ -106,7 +106,7 @@ export interface IterateMessagesOptions {
  *
  * @example
  * ```ts ignore
- * import { connect } from "./connection.ts";
+ * import { connect } from "./connect.ts";
  * import { iterateMessages } from "./consume.ts";
  *
  * const connection = await connect();
@@ -125,11 +125,11 @@ export async function* iterateMessages(
   queue: string,
   options: IterateMessagesOptions,
 ): AsyncGenerator<AMQPMessage | null, void, undefined> {
-  const { noAck, inactivityTimeout, signal } = options;
-  if (signal?.aborted) return;
-  const deliveries = await Deliveries.open(channel, queue, noAck, signal, options.arguments);
+  const { noAck, inactivityTimeout, stop } = options;
+  if (stop?.aborted) return;
+  const deliveries = await Deliveries.open(channel, queue, noAck, stop, options.arguments);
   try {
-    while (!signal?.aborted) {
+    while (!stop?.aborted) {
       const message = deliveries.take();
       if (message) {
         yield message;
@@ -151,30 +151,30 @@ export async function* iterateMessages(
  *
  * @example
  * ```ts
- * import type { ForEachMessageOptions } from "./mod.ts";
+ * import type { ForEachMessageOptions } from "./consume.ts";
  *
- * const options: ForEachMessageOptions = { noAck: false, signal: AbortSignal.timeout(60_000) };
+ * const options: ForEachMessageOptions = { noAck: false, stop: AbortSignal.timeout(60_000) };
  * ```
  */
 export interface ForEachMessageOptions {
   /** `true`: auto-ack, the broker forgets each message once sent; `false`: ack it yourself. */
   noAck: boolean;
   /** Stops consuming: the message in hand is finished, the rest go back. Default: none. */
-  signal?: AbortSignal;
+  stop?: AbortSignal;
   /** basic.consume arguments, such as `x-stream-offset` for a stream. Default: none. */
   arguments?: Record<string, unknown>;
 }
 
 /**
  * Pushes each delivery to `onMessage`, one at a time and in order (each call is awaited before
- * the next), until `signal` aborts: then the message in hand is finished, the consumer is
+ * the next), until `stop` aborts: then the message in hand is finished, the consumer is
  * cancelled, buffered messages are requeued, and the promise resolves. This is Pika's
  * `basic_consume(callback)` followed by `start_consuming()`. It rejects if `onMessage` throws
  * (after requeueing what it had buffered), or if the broker cancels the consumer.
  *
  * @example
  * ```ts ignore
- * import { connect } from "./connection.ts";
+ * import { connect } from "./connect.ts";
  * import { forEachMessage } from "./consume.ts";
  *
  * const connection = await connect();
@@ -185,7 +185,7 @@ export interface ForEachMessageOptions {
  * await forEachMessage(channel, "hello", async (message) => {
  *   console.log(message.bodyString());
  *   await message.ack();
- * }, { noAck: false, signal: stop.signal });
+ * }, { noAck: false, stop: stop.signal });
  * await connection.close();
  * ```
  */
@@ -195,16 +195,16 @@ export async function forEachMessage(
   onMessage: (message: AMQPMessage) => void | Promise<void>,
   options: ForEachMessageOptions,
 ): Promise<void> {
-  const { noAck, signal } = options;
-  if (signal?.aborted) return;
-  const deliveries = await Deliveries.open(channel, queue, noAck, signal, options.arguments);
+  const { noAck, stop } = options;
+  if (stop?.aborted) return;
+  const deliveries = await Deliveries.open(channel, queue, noAck, stop, options.arguments);
   // What iterating iterateMessages() does, without an async generator's cost per message.
   const handle = async (message: AMQPMessage) => {
     const done = onMessage(message);
     if (done) await done;
   };
   try {
-    while (!signal?.aborted) {
+    while (!stop?.aborted) {
       const message = deliveries.take();
       if (message) {
         await handle(message);
@@ -237,17 +237,17 @@ class Deliveries {
   private constructor(
     readonly channel: AMQPChannel,
     readonly noAck: boolean,
-    readonly signal: AbortSignal | undefined,
+    readonly stop: AbortSignal | undefined,
   ) {}
 
   static async open(
     channel: AMQPChannel,
     queue: string,
     noAck: boolean,
-    signal?: AbortSignal,
+    stop?: AbortSignal,
     args: Record<string, unknown> = {},
   ): Promise<Deliveries> {
-    const deliveries = new Deliveries(channel, noAck, signal);
+    const deliveries = new Deliveries(channel, noAck, stop);
     const consumer = await channel.basicConsume(
       queue,
       { noAck, exclusive: false, tag: "", args },
@@ -261,7 +261,7 @@ class Deliveries {
       () => deliveries.#ended = true,
       (error: Error) => deliveries.#failure = error,
     ).finally(deliveries.#notify);
-    signal?.addEventListener("abort", deliveries.#notify);
+    stop?.addEventListener("abort", deliveries.#notify);
     return deliveries;
   }
 
@@ -309,7 +309,7 @@ class Deliveries {
 
   /** Cancels, and with manual ack puts every message not handed out back on the queue. */
   async close(): Promise<void> {
-    this.signal?.removeEventListener("abort", this.#notify);
+    this.stop?.removeEventListener("abort", this.#notify);
     await this.cancel();
     if (!this.noAck && !this.channel.closed) {
       await Promise.all(this.rest().map((message) => message.nack(true, false)));

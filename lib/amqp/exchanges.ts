@@ -5,7 +5,7 @@
  */
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
-import { BrokerError, isPreconditionFailed } from "./errors.ts";
+import { ExchangeConflictError, isPreconditionFailed } from "./errors.ts";
 
 /** The exchange types the tutorials use. */
 export type ExchangeKind = "fanout" | "direct" | "topic";
@@ -13,7 +13,7 @@ export type ExchangeKind = "fanout" | "direct" | "topic";
 /**
  * Declares an exchange as the official tutorials do: not durable, so one left over from the
  * Python or Java tutorials is the same exchange. An exchange that already exists with another
- * type or settings is a {@linkcode BrokerError} (406) saying so.
+ * type or settings is an {@linkcode ExchangeConflictError} (406).
  *
  * @example
  * ```ts ignore
@@ -34,11 +34,7 @@ export async function declareExchange(
     });
   } catch (error) {
     if (!isPreconditionFailed(error)) throw error;
-    throw new BrokerError(
-      `Exchange "${name}" already exists with another type or settings (406); ` +
-        `use another --exchange, or delete it from the management UI`,
-      { cause: error },
-    );
+    throw new ExchangeConflictError(name, { cause: error });
   }
 }
 

@@ -7,7 +7,7 @@
  */
 
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
-import { declareQueue, type DeclareQueueOptions } from "./queue.ts";
+import { declareQueue, type DeclareQueueOptions } from "./queues.ts";
 
 /**
  * The queue where `queue`'s poison messages are parked: `QUEUE.dead`, or `undefined` for a
@@ -31,7 +31,7 @@ export function parkingQueue(queue: string): string | undefined {
  *
  * @example
  * ```ts
- * import type { ParkOptions } from "./mod.ts";
+ * import type { ParkOptions } from "./parking.ts";
  *
  * const options: ParkOptions = { from: "hello", queue: "hello.dead", reason: "Not UTF-8" };
  * ```

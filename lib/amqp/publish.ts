@@ -1,5 +1,7 @@
 /**
- * Publishing with publisher confirms, many in flight at once.
+ * Publishing with publisher confirms, many in flight at once: {@linkcode publishWithConfirms}
+ * on one channel, and {@linkcode publishReliably}, which goes on through lost connections,
+ * refusals and alarms until every message is confirmed.
  *
  * @module
  */
@@ -7,10 +9,12 @@
 import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
-import { DenoChannel } from "./_deno_channel.ts";
-import { BrokerError } from "./errors.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type ReconnectOptions, withReconnect } from "./reconnect.ts";
+import { DenoChannel } from "../transport/channel.ts";
+import type { DenoAMQPClient } from "../transport/client.ts";
+import type { ConnectOptions } from "./connect.ts";
+import { MessageTooLargeError, PublishNackedError } from "./errors.ts";
+import { type ReconnectEvents, type RetryOptions, withReconnect } from "./reconnect.ts";
 
 /**
  * Properties that make a message survive a broker restart (delivery mode 2), given the queue is
@@ -24,16 +28,35 @@ import { type ReconnectOptions, withReconnect } from "./reconnect.ts";
 export const PERSISTENT: AMQPProperties = { deliveryMode: 2 };
 
 /**
- * Options for {@linkcode basicPublishConfirmed}.
+ * Bodies read by index as they are sent: an array, or anything with a `length` and an
+ * `at(index)`, so that a million bodies need not exist at once.
  *
  * @example
  * ```ts
- * import type { PublishConfirmedOptions } from "./mod.ts";
+ * import type { Bodies } from "./publish.ts";
  *
- * const options: PublishConfirmedOptions = { window: 1000, onConfirm: (body) => console.log(body) };
+ * const numbers: Bodies = { length: 1_000_000, at: (i) => i.toFixed(0) };
+ * const few: Bodies = ["a", "b"];
  * ```
  */
-export interface PublishConfirmedOptions {
+export interface Bodies {
+  /** How many bodies there are. */
+  readonly length: number;
+  /** The body at `index`, 0 to `length - 1`. */
+  at(index: number): string | Uint8Array | undefined;
+}
+
+/**
+ * Options for {@linkcode publishWithConfirms}.
+ *
+ * @example
+ * ```ts
+ * import type { PublishOptions } from "./publish.ts";
+ *
+ * const options: PublishOptions = { window: 1000, onConfirm: (body) => console.log(body) };
+ * ```
+ */
+export interface PublishOptions {
   /** Exchange to publish to. Default: `""`, the default exchange, which routes by queue name. */
   exchange?: string;
   /** Message properties. Default: {@linkcode PERSISTENT}. */
@@ -43,126 +66,68 @@ export interface PublishConfirmedOptions {
   /** Called once per message, in publish order, after the broker confirmed it. Default: none. */
   onConfirm?: (body: string | Uint8Array, index: number) => void;
   /**
-   * Stops publishing: no further body is taken, and the call resolves once those already sent
+   * Stops gracefully: no further body is taken, and the call resolves once those already sent
    * are confirmed. Default: none.
    */
-  signal?: AbortSignal;
-  /** The index of the first body, for `onConfirm` and for errors (a run resumed). Default: 0. */
-  firstIndex?: number;
+  stop?: AbortSignal;
+  /** Stops now: the call rejects with the signal's reason, confirms or not. Default: none. */
+  abort?: AbortSignal;
 }
 
 /**
- * The broker refused a message with basic.nack: a queue full with `x-overflow` set to
- * `reject-publish`, a quorum queue without a leader (during an election), or an internal error.
+ * Publishes every body to `routingKey` and resolves to the number confirmed, once the broker
+ * has confirmed them all (or `stop` ended the run). Up to `window` publishes are in flight at a
+ * time, so confirms cost no round trip per message, and `onConfirm` still sees them in order;
+ * bodies are followed by delivery tag, with no promise or object per message. Puts the channel
+ * in confirm mode if it is not yet. While the broker blocks the connection (a memory or disk
+ * alarm) it waits for the block to lift. A negative confirm rejects with a
+ * {@linkcode PublishNackedError}, a message over the broker's size limit with a
+ * {@linkcode MessageTooLargeError}; a lost connection rejects with the client's error, as is.
+ *
+ * The channel must come from {@linkcode connect}, whose channels write publishes straight into
+ * the socket's queue.
  *
  * @example
  * ```ts ignore
- * try {
- *   await basicPublishConfirmed(channel, "hello", bodies);
- * } catch (error) {
- *   if (error instanceof PublishNackedError) console.error(`message ${error.index} refused`);
- * }
- * ```
- */
-export class PublishNackedError extends BrokerError {
-  /**
-   * Creates the error.
-   * @param index The refused message's index in the run.
-   * @param options `cause` keeps the client's error.
-   */
-  constructor(readonly index: number, options?: ErrorOptions) {
-    super(
-      `The broker did not accept message ${index} (basic.nack: a full queue with ` +
-        `reject-publish, a quorum queue without a leader, or an internal error)`,
-      options,
-    );
-    this.name = "PublishNackedError";
-  }
-}
-
-/**
- * Publishes every body to `routingKey` and resolves once the broker has confirmed them all.
- * Up to `window` publishes are in flight at a time, so confirms cost no round trip per message;
- * `onConfirm` still sees them in order. Puts the channel in confirm mode if it is not yet.
- * While the broker blocks the connection (a memory or disk alarm) it waits instead of
- * publishing. A negative confirm (basic.nack) or a message over the broker's size limit rejects
- * with a {@linkcode BrokerError} naming the message; a lost connection rejects with the
- * client's error, as is. Resolves to the number of confirmed messages.
- *
- * @example
- * ```ts ignore
- * import { connect } from "./connection.ts";
- * import { basicPublishConfirmed } from "./publish.ts";
+ * import { connect } from "./connect.ts";
+ * import { publishWithConfirms } from "./publish.ts";
  *
  * const connection = await connect();
  * const channel = await connection.channel();
- * await basicPublishConfirmed(channel, "hello", ["a", "b", "c"], {
+ * await publishWithConfirms(channel, "hello", ["a", "b", "c"], {
  *   onConfirm: (body) => console.log(` [x] Sent '${body}'`),
  * });
  * await connection.close();
  * ```
  */
-export async function basicPublishConfirmed(
+export function publishWithConfirms(
   channel: AMQPChannel,
   routingKey: string,
   bodies: Iterable<string | Uint8Array> | Bodies,
-  options: PublishConfirmedOptions = {},
+  options: PublishOptions = {},
 ): Promise<number> {
-  const { exchange = "", properties = PERSISTENT, window = 256, onConfirm, signal } = options;
-  const firstIndex = options.firstIndex ?? 0;
+  return publishFrom(channel, routingKey, bodies, 0, options);
+}
+
+/** {@linkcode publishWithConfirms}, numbering the bodies from `first` (a run resumed). */
+async function publishFrom(
+  channel: AMQPChannel,
+  routingKey: string,
+  bodies: Iterable<string | Uint8Array> | Bodies,
+  first: number,
+  options: PublishOptions,
+): Promise<number> {
+  const { exchange = "", properties = PERSISTENT, window = 256, onConfirm, stop, abort } = options;
+  if (!(channel instanceof DenoChannel)) {
+    throw new TypeError("Cannot publish with confirms on a channel not opened by connect()");
+  }
   if (!Number.isInteger(window) || window < 1) {
     throw new RangeError(`Cannot use window ${window}: expected a positive integer`);
   }
-  // The client counts confirms in `confirmId` (0 until confirm.select) but hides it from its
-  // types. A second confirm.select would restart that count, so select only once.
-  if ((channel as unknown as { confirmId: number }).confirmId === 0) await channel.confirmSelect();
-  if (channel instanceof DenoChannel) {
-    return await publishTracked(channel, routingKey, bodies, { ...options, window, firstIndex });
-  }
-  // Publishes awaiting their confirm, oldest first from `head`. Each notes when it settles, so
-  // that a run of settled ones is handled without a wait (a microtask) apiece.
-  const inFlight: InFlight[] = [];
-  let head = 0;
-  let confirmedCount = 0;
-  const settleOldest = async () => {
-    const oldest = inFlight[head]!;
-    if (!oldest.done) await oldest.settled;
-    if (oldest.error) throw describePublishError(oldest.error, firstIndex + confirmedCount);
-    inFlight[head++] = undefined!;
-    if (head > 4096 && head * 2 > inFlight.length) inFlight.splice(0, head), head = 0;
-    onConfirm?.(oldest.body, firstIndex + confirmedCount);
-    confirmedCount++;
-  };
-  const source = bodyReader(bodies);
-  for (let body; (body = source.next()) !== undefined;) {
-    if (signal?.aborted) break;
-    await whileBlocked(channel.connection);
-    const entry: InFlight = { body, done: false, error: undefined, settled: undefined! };
-    entry.settled = channel.basicPublish(exchange, routingKey, body, properties).then(
-      () => void (entry.done = true),
-      (error) => void (entry.done = true, entry.error = error), // handled: settleOldest throws it
-    );
-    inFlight.push(entry);
-    while (inFlight.length - head >= window || (head < inFlight.length && inFlight[head]!.done)) {
-      await settleOldest();
-    }
-  }
-  while (head < inFlight.length) await settleOldest();
-  return confirmedCount;
-}
-
-/**
- * basicPublishConfirmed() on the Deno transport's channel: the same contract, with no promise
- * or object per message. Messages are followed by delivery tag: the bodies in flight sit in a
- * ring of `window` slots, and the channel says up to which tag the broker has answered.
- */
-async function publishTracked(
-  channel: DenoChannel,
-  routingKey: string,
-  bodies: Iterable<string | Uint8Array> | Bodies,
-  options: PublishConfirmedOptions & { window: number; firstIndex: number },
-): Promise<number> {
-  const { exchange = "", properties = PERSISTENT, window, firstIndex, onConfirm, signal } = options;
+  abort?.throwIfAborted();
+  // A second confirm.select would restart the broker's count, so select only once.
+  if (!channel.confirming) await channel.confirmSelect();
+  const connection = channel.connection as DenoAMQPClient;
   const ring: (string | Uint8Array)[] = new Array(window);
   let firstTag = 0; // the first message's tag, once sent
   let sent = 0;
@@ -172,54 +137,54 @@ async function publishTracked(
     const through = channel.settledThrough - firstTag + 1; // messages [0, through) answered
     for (; confirmed < through && confirmed < sent; confirmed++) {
       if (channel.wasNacked(firstTag + confirmed)) {
-        throw new PublishNackedError(firstIndex + confirmed, {
-          cause: new Error("Message rejected"),
-        });
+        throw new PublishNackedError(first + confirmed, { cause: new Error("Message rejected") });
       }
       // An indexed source gives the body again: nothing waits in memory for its confirm.
       const body = indexed ? indexed.at(confirmed)! : ring[confirmed % window]!;
       if (!indexed) ring[confirmed % window] = undefined!;
-      onConfirm?.(body, firstIndex + confirmed);
+      onConfirm?.(body, first + confirmed);
     }
   };
+  const wait = (tag: number) => untilAborted(channel.waitSettled(tag), abort);
   const source = bodyReader(bodies);
   const indexed = source.indexed;
   try {
     for (let body; (body = source.next()) !== undefined;) {
-      if (signal?.aborted) break;
-      await whileBlocked(channel.connection);
+      if (stop?.aborted) break;
+      abort?.throwIfAborted();
+      if (connection.blocked) await untilAborted(connection.whenUnblocked(), abort);
       if (sent - confirmed >= window) {
         // A full window: wait until half of it is answered, not for each message in turn (one
         // promise per half window, rather than per message, is what keeps memory flat).
-        await channel.waitSettled(firstTag + confirmed + Math.floor(window / 2));
+        await wait(firstTag + confirmed + Math.floor(window / 2));
         settle();
       }
-      const tag = channel.publishTracked(exchange, routingKey, body, properties);
+      const tag = channel.publishByTag(exchange, routingKey, body, properties);
       if (sent === 0) firstTag = tag;
       if (!indexed) ring[sent % window] = body;
       sent++;
-      if (channel.backpressure) await channel.backpressure;
+      if (channel.backpressure) await untilAborted(channel.backpressure, abort);
       if (channel.settledThrough >= firstTag + confirmed) settle();
     }
     while (confirmed < sent) {
-      await channel.waitSettled(firstTag + confirmed);
+      await wait(firstTag + confirmed);
       settle();
     }
   } catch (error) {
-    // An oversized message closes the channel: named, as the client's own path names it.
-    throw error instanceof PublishNackedError
-      ? error
-      : describePublishError(error, firstIndex + confirmed);
+    throw describePublishError(error, first + confirmed);
   }
   return confirmed;
 }
 
-/**
- * Publishing is refused while the broker blocks the connection (an alarm): wait for the block
- * to lift, or for the connection to drop, which the next publish or wait then reports.
- */
-async function whileBlocked(connection: AMQPBaseClient): Promise<void> {
-  while (connection.blocked && !connection.closed) await sleep(50);
+/** `promise`, or a rejection with `abort`'s reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, abort: AbortSignal | undefined): Promise<T> {
+  if (!abort) return promise;
+  abort.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abort.reason);
+    abort.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => abort.removeEventListener("abort", onAbort));
+  });
 }
 
 /**
@@ -252,80 +217,28 @@ function bodyReader(bodies: Iterable<string | Uint8Array> | Bodies): {
   };
 }
 
-/** A publish awaiting its confirm. */
-interface InFlight {
-  body: string | Uint8Array;
-  done: boolean;
-  error: unknown;
-  settled: Promise<void>;
-}
-
-/** A nack or an oversized message becomes a BrokerError; anything else (a lost connection) stays. */
+/** An oversized message becomes a MessageTooLargeError; anything else stays as it is. */
 function describePublishError(error: unknown, index: number): unknown {
   const text = error instanceof Error ? error.message : String(error);
-  if (text === "Message rejected") return new PublishNackedError(index, { cause: error });
   const size = text.match(/message size (\d+) is larger than configured max size (\d+)/);
   if (size) {
-    return new BrokerError(
-      `The broker refused message ${index}: ${size[1]} bytes is over its maximum message size ` +
-        `of ${size[2]} (406). Send smaller messages or raise max_message_size`,
-      { cause: error },
-    );
+    return new MessageTooLargeError(index, Number(size[1]), Number(size[2]), { cause: error });
   }
   return error;
 }
 
 /**
- * Bodies for {@linkcode publishReliably}, read by index as they are sent: an array, or anything
- * with a `length` and an `at(index)`, so that a million bodies need not exist at once.
+ * What {@linkcode publishReliably} did, counted as it goes.
  *
  * @example
  * ```ts
- * import type { Bodies } from "./mod.ts";
- *
- * const numbers: Bodies = { length: 1_000_000, at: (i) => String(i) };
- * const few: Bodies = ["a", "b"];
- * ```
- */
-export interface Bodies {
-  /** How many bodies there are. */
-  readonly length: number;
-  /** The body at `index`, 0 to `length - 1`. */
-  at(index: number): string | Uint8Array | undefined;
-}
-
-/** Options for {@linkcode publishReliably}. */
-export interface PublishReliablyOptions extends PublishConfirmedOptions, ReconnectOptions {
-  /** Runs on each new channel before publishing, e.g. to declare the queue. Default: none. */
-  prepare?: (channel: AMQPChannel) => Promise<unknown>;
-  /** Called when the broker blocks publishing (memory or disk alarm). Default: none. */
-  onBlocked?: (reason: string) => void;
-  /** Called when the broker lifts the block. Default: none. */
-  onUnblocked?: () => void;
-  /**
-   * Called when the broker refused a message (basic.nack) and it will be sent again, on a new
-   * channel after `delay` ms. Default: none.
-   */
-  onNacked?: (error: PublishNackedError, delay: number) => void;
-  /**
-   * Where to count what happened, so that the counts are there even if the call rejects
-   * (stopped by `signal` while reconnecting, say). Default: a new report.
-   */
-  report?: PublishReport;
-}
-
-/**
- * What {@linkcode publishReliably} did.
- *
- * @example
- * ```ts
- * import type { PublishReport } from "./mod.ts";
+ * import type { PublishReport } from "./publish.ts";
  *
  * const report: PublishReport = { confirmed: 0, resent: 0, reconnects: 0, nacked: 0 };
  * ```
  */
 export interface PublishReport {
-  /** Messages the broker confirmed: all of them, unless stopped by the signal. */
+  /** Messages the broker confirmed: all of them, unless stopped. */
   confirmed: number;
   /** Messages published again, after a reconnect or a nack, because no confirm had come. */
   resent: number;
@@ -336,29 +249,87 @@ export interface PublishReport {
 }
 
 /**
+ * What {@linkcode publishReliably} tells as it goes.
+ *
+ * @example
+ * ```ts
+ * import type { PublishEvents } from "./publish.ts";
+ *
+ * const on: PublishEvents = { blocked: (reason) => console.error(`blocked: ${reason}`) };
+ * ```
+ */
+export interface PublishEvents extends ReconnectEvents {
+  /** A message confirmed, in order: its body and index. */
+  confirm?: (body: string | Uint8Array, index: number) => void;
+  /** The broker blocks publishing (a memory or disk alarm): waiting. */
+  blocked?: (reason: string) => void;
+  /** The broker lifted the block. */
+  unblocked?: () => void;
+  /** The broker refused a message; it is sent again on a new channel after `delay` ms. */
+  nacked?: (error: PublishNackedError, delay: number) => void;
+}
+
+/**
+ * Options for {@linkcode publishReliably}, grouped by purpose.
+ *
+ * @example
+ * ```ts
+ * import type { PublishReliablyOptions } from "./publish.ts";
+ *
+ * const options: PublishReliablyOptions = { connect: { name: "producer" }, window: 1000 };
+ * ```
+ */
+export interface PublishReliablyOptions {
+  /** Where and how to connect. Default: {@linkcode connect}'s defaults. */
+  connect?: ConnectOptions;
+  /** How long to keep trying through lost connections and refusals. Default: 60 s. */
+  retry?: RetryOptions;
+  /** Exchange to publish to. Default: `""`. */
+  exchange?: string;
+  /** Message properties. Default: {@linkcode PERSISTENT}. */
+  properties?: AMQPProperties;
+  /** Most publishes awaiting a confirm at once. Default: 256. */
+  window?: number;
+  /** Runs on each new channel before publishing, e.g. to declare the queue. Default: none. */
+  prepare?: (channel: AMQPChannel) => Promise<unknown>;
+  /** What to tell as it goes. Default: nothing. */
+  on?: PublishEvents;
+  /** Where to count, so that the counts are there whatever happens. Default: a new report. */
+  report?: PublishReport;
+  /**
+   * Stops gracefully: no further message is sent, and the call resolves once those sent are
+   * confirmed, or at once while it reconnects or waits. Default: none.
+   */
+  stop?: AbortSignal;
+  /** Stops now: the call rejects with the signal's reason. Default: none. */
+  abort?: AbortSignal;
+}
+
+/**
  * Publishes every body with confirms and keeps going through what a broker or a cluster does
  * to a publisher:
  *
- * - **A lost connection** (a restart, a node killed): it reconnects with backoff, to the next
- *   broker of a list ({@linkcode withReconnect}), and publishes again from the first message not
- *   yet confirmed.
- * - **A refused message** (basic.nack), as a quorum queue sends while it elects a new leader:
- *   it closes the channel, waits (100 ms, doubling), and publishes again from the first
- *   message not confirmed on a new channel, which finds the new leader (on RabbitMQ 3.10 the
- *   old channel keeps addressing the old one). It gives up after `giveUpAfter` ms of refusals
- *   with no progress, with the {@linkcode PublishNackedError}.
+ * - **A lost connection** (a restart, a node killed or paused): it reconnects with backoff, to
+ *   the next broker of a list ({@linkcode withReconnect}), and publishes again from the first
+ *   message not yet confirmed.
+ * - **A refused message** (basic.nack), as a quorum queue sends while it elects a leader or on
+ *   a node cut off from the others: it closes the channel, waits (100 ms, doubling), and
+ *   publishes again from the first message not confirmed on a new channel, which finds the new
+ *   leader (on RabbitMQ 3.10 the old channel keeps addressing the old one). It gives up after
+ *   `retry.giveUpAfter` ms of refusals with no progress, with the {@linkcode PublishNackedError}.
+ * - **An alarm**: it waits while the broker blocks publishing.
  *
  * So nothing is lost: a message whose confirm was lost is sent again and may arrive twice
- * (`resent` counts them). `onConfirm` sees each index once, in order. Bodies are read as they
+ * (`resent` counts them). `on.confirm` sees each index once, in order. Bodies are read as they
  * are sent ({@linkcode Bodies}).
  *
  * @example
  * ```ts ignore
- * import { declareQueue, publishReliably } from "./mod.ts";
+ * import { declareQueue, publishReliably } from "../mod.ts";
  *
  * const report = await publishReliably("hello", ["a", "b"], {
  *   prepare: (channel) => declareQueue(channel, "hello"),
- *   onLost: (error) => console.error(`reconnecting: ${error.message}`),
+ *   on: { lost: (error) => console.error(`reconnecting: ${error.message}`) },
  * });
  * console.log(`${report.confirmed} confirmed, ${report.resent} sent twice`);
  * ```
@@ -368,8 +339,10 @@ export async function publishReliably(
   bodies: Bodies,
   options: PublishReliablyOptions = {},
 ): Promise<PublishReport> {
+  const { on = {}, stop, abort } = options;
   const report = options.report ?? { confirmed: 0, resent: 0, reconnects: 0, nacked: 0 };
-  const { initialDelay = 100, maxDelay = 5000, giveUpAfter = 60_000, signal } = options;
+  const { initialDelay = 100, maxDelay = 5000, giveUpAfter = 60_000 } = options.retry ?? {};
+  const publish = { exchange: options.exchange, properties: options.properties, stop, abort };
   let sentUpTo = 0; // bodies [0, sentUpTo) were published at least once
   const unconfirmed = (from: number): Bodies => ({
     length: bodies.length - from,
@@ -381,21 +354,21 @@ export async function publishReliably(
   // Refusals in a row, without a confirm in between: when they began, and the next pause.
   let refusedSince: number | undefined;
   let pause = initialDelay;
-  await withReconnect(async (connection) => {
-    connection.onblocked = (reason) => options.onBlocked?.(reason);
-    connection.onunblocked = () => options.onUnblocked?.();
-    while (true) {
+  const session = async (connection: AMQPBaseClient) => {
+    connection.onblocked = (reason) => on.blocked?.(reason);
+    connection.onunblocked = () => on.unblocked?.();
+    while (!stop?.aborted) {
       const channel = await connection.channel();
       await options.prepare?.(channel);
       try {
-        await basicPublishConfirmed(channel, routingKey, unconfirmed(report.confirmed), {
-          ...options,
-          firstIndex: report.confirmed,
+        await publishFrom(channel, routingKey, unconfirmed(report.confirmed), report.confirmed, {
+          ...publish,
+          window: options.window,
           onConfirm: (body) => {
             refusedSince = undefined;
             pause = initialDelay;
-            options.onConfirm?.(body, report.confirmed);
-            report.confirmed++; // not inside ?.(): that would skip it without an onConfirm
+            on.confirm?.(body, report.confirmed);
+            report.confirmed++; // not inside ?.(): that would skip it without a listener
           },
         });
         await channel.close().catch(() => {});
@@ -403,23 +376,34 @@ export async function publishReliably(
       } catch (error) {
         if (!(error instanceof PublishNackedError) || connection.closed) throw error;
         refusedSince ??= Date.now();
-        if (Date.now() - refusedSince >= giveUpAfter || signal?.aborted) throw error;
+        if (Date.now() - refusedSince >= giveUpAfter) throw error;
         report.nacked++;
         report.resent += sentUpTo - report.confirmed;
-        options.onNacked?.(error, pause);
+        on.nacked?.(error, pause);
         await channel.close().catch(() => {});
-        await sleep(pause, undefined, { signal });
+        await sleep(pause, undefined, { signal: stop }).catch(() => {}); // a stop ends the wait
         pause = Math.min(maxDelay, pause * 2);
       }
     }
-  }, {
-    ...options,
-    onLost: (error) => {
-      // Whatever went out without a confirm goes out again from the new connection.
-      report.reconnects++;
-      report.resent += sentUpTo - report.confirmed;
-      options.onLost?.(error);
-    },
-  });
+  };
+  try {
+    await withReconnect(session, {
+      connect: { ...options.connect, abort },
+      retry: options.retry,
+      stop: stop && abort ? AbortSignal.any([stop, abort]) : stop ?? abort,
+      on: {
+        lost: (error) => {
+          // Whatever went out without a confirm goes out again from the new connection.
+          report.reconnects++;
+          report.resent += sentUpTo - report.confirmed;
+          on.lost?.(error);
+        },
+        reconnected: on.reconnected,
+      },
+    });
+  } catch (error) {
+    if (abort?.aborted || !stop?.aborted) throw error;
+    // Stopped while reconnecting or waiting: nothing more to confirm.
+  }
   return report;
 }

@@ -19,7 +19,7 @@ export type QueueType = "classic" | "quorum" | "stream";
  *
  * @example
  * ```ts
- * import type { DeclareQueueOptions } from "./mod.ts";
+ * import type { DeclareQueueOptions } from "./queues.ts";
  *
  * // The article's queue_declare(queue="hello"): classic, gone after a broker restart.
  * const article: DeclareQueueOptions = { type: "classic", durable: false };
@@ -39,7 +39,7 @@ export interface DeclareQueueOptions {
  *
  * @example
  * ```ts
- * import type { DeclaredQueue } from "./mod.ts";
+ * import type { DeclaredQueue } from "./queues.ts";
  *
  * const shown = (q: DeclaredQueue) => `${q.name}: ${q.messageCount} ready, ${q.type ?? "?"}`;
  * ```
@@ -76,8 +76,8 @@ export interface DeclaredQueue {
  *
  * @example
  * ```ts ignore
- * import { connect } from "./connection.ts";
- * import { declareQueue } from "./queue.ts";
+ * import { connect } from "./connect.ts";
+ * import { declareQueue } from "./queues.ts";
  *
  * const connection = await connect();
  * const channel = await connection.channel();

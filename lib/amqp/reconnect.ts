@@ -1,30 +1,72 @@
 /**
  * Surviving a lost connection: a broker restart, a network cut, a dead peer caught by the
- * heartbeat. {@linkcode withReconnect} runs a session on a connection and, when the connection
- * (not the session's own logic) fails, connects again with backoff and runs the session again.
+ * heartbeat, a cluster node paused or killed. {@linkcode withReconnect} runs a session on a
+ * connection and, when the connection (not the session's own logic) fails, connects again with
+ * backoff and runs the session again.
  *
  * @module
  */
 
 import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
-import { brokerIndex, connect, connectedTo, type ConnectOptions } from "./connection.ts";
+import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { setTimeout as sleep } from "node:timers/promises";
+import { brokerIndex, connectedTo, connectFrom, type ConnectOptions } from "./connect.ts";
 
-/** Options for {@linkcode withReconnect}. */
-export interface ReconnectOptions extends ConnectOptions {
+/**
+ * How long to keep trying to reconnect.
+ *
+ * @example
+ * ```ts
+ * import type { RetryOptions } from "./reconnect.ts";
+ *
+ * const retry: RetryOptions = { giveUpAfter: 120_000 };
+ * ```
+ */
+export interface RetryOptions {
   /** Milliseconds before the first reconnect attempt; doubles per attempt. Default: 100. */
   initialDelay?: number;
   /** Longest wait between attempts, in milliseconds. Default: 5000. */
   maxDelay?: number;
   /** Give up when no attempt succeeded for this many milliseconds. Default: 60000. */
   giveUpAfter?: number;
-  /** Called when the connection is lost, before reconnecting. Default: none. */
-  onLost?: (error: Error) => void;
-  /**
-   * Called once connected again, with the milliseconds since the loss and the masked URL of the
-   * broker reached. Default: none.
-   */
-  onReconnected?: (downtime: number, url: string) => void;
+}
+
+/**
+ * What {@linkcode withReconnect} tells as it goes.
+ *
+ * @example
+ * ```ts
+ * import type { ReconnectEvents } from "./reconnect.ts";
+ *
+ * const on: ReconnectEvents = { lost: (error) => console.error(`lost: ${error.message}`) };
+ * ```
+ */
+export interface ReconnectEvents {
+  /** The connection was lost; reconnecting. */
+  lost?: (error: Error) => void;
+  /** Connected again after `downtime` ms, to the broker at `url` (masked). */
+  reconnected?: (downtime: number, url: string) => void;
+}
+
+/**
+ * Options for {@linkcode withReconnect}.
+ *
+ * @example
+ * ```ts
+ * import type { ReconnectOptions } from "./reconnect.ts";
+ *
+ * const options: ReconnectOptions = { connect: { url: "amqp://guest:guest@127.0.0.1:5672" } };
+ * ```
+ */
+export interface ReconnectOptions {
+  /** Where and how to connect, each time. Default: {@linkcode connect}'s defaults. */
+  connect?: ConnectOptions;
+  /** How long to keep trying. Default: {@linkcode RetryOptions}' defaults. */
+  retry?: RetryOptions;
+  /** What to tell as it goes. Default: nothing. */
+  on?: ReconnectEvents;
+  /** Stops waiting to reconnect: the call then rejects with the stop's reason. Default: none. */
+  stop?: AbortSignal;
 }
 
 /**
@@ -33,8 +75,8 @@ export interface ReconnectOptions extends ConnectOptions {
  * exponential backoff and runs `session` again on the new connection; any other failure is
  * thrown as is. With a list of brokers (a cluster's nodes), each reconnect starts at the broker
  * after the one lost and goes round the list, so a dead node is not waited for while others
- * answer. The first connect is not retried, so a wrong URL fails at once. The connection
- * is closed when the session returns. Resolves to what the last session returned.
+ * answer. The first connect is not retried, so a wrong URL fails at once. The connection is
+ * closed when the session returns. Resolves to what the last session returned.
  *
  * A session must therefore be safe to run again: declare what it needs, and resume rather than
  * restart (the caller keeps its progress outside the session).
@@ -47,15 +89,15 @@ export interface ReconnectOptions extends ConnectOptions {
  * await withReconnect(async (connection) => {
  *   const channel = await connection.channel();
  *   for (; next < 10; next++) await channel.basicPublish("", "hello", `${next}`);
- * }, { onLost: (error) => console.error(`lost: ${error.message}`) });
+ * }, { on: { lost: (error) => console.error(`lost: ${error.message}`) } });
  * ```
  */
 export async function withReconnect<T>(
   session: (connection: AMQPBaseClient) => Promise<T>,
   options: ReconnectOptions = {},
 ): Promise<T> {
-  const { initialDelay = 100, maxDelay = 5000, giveUpAfter = 60_000, signal } = options;
-  let connection = await connect(options);
+  const connectOptions = options.connect ?? {};
+  let connection = await connectFrom(connectOptions, 0);
   while (true) {
     let result: T;
     try {
@@ -63,29 +105,44 @@ export async function withReconnect<T>(
     } catch (error) {
       // Only a connection closed under the session is worth a retry; the session never
       // closes it itself.
-      if (!connection.closed || signal?.aborted) {
+      if (!connection.closed || options.stop?.aborted) {
         await closeQuietly(connection);
         throw error;
       }
       const lostAt = Date.now();
-      const startAt = (brokerIndex(connection) ?? -1) + 1;
-      options.onLost?.(error instanceof Error ? error : new Error(String(error)));
-      options.logger?.warn("amqp: reconnecting");
-      connection = await reconnect({
-        ...options,
-        initialDelay,
-        maxDelay,
-        giveUpAfter,
-        lostAt,
-        startAt,
-      });
+      options.on?.lost?.(error instanceof Error ? error : new Error(String(error)));
+      connectOptions.logger?.warn("amqp: reconnecting");
+      connection = await reconnect(options, lostAt, (brokerIndex(connection) ?? -1) + 1);
       const url = connectedTo(connection) ?? "";
-      options.logger?.info(`amqp: reconnected to ${url} after ${Date.now() - lostAt} ms`);
-      options.onReconnected?.(Date.now() - lostAt, url);
+      connectOptions.logger?.info(`amqp: reconnected to ${url} after ${Date.now() - lostAt} ms`);
+      options.on?.reconnected?.(Date.now() - lostAt, url);
       continue;
     }
     await closeQuietly(connection);
     return result;
+  }
+}
+
+/**
+ * Runs `session` on a channel of a fresh connection until it returns, and again on a new
+ * connection whenever the connection is lost ({@linkcode withReconnect}): a consumer that
+ * outlives broker restarts. A `stop` while reconnecting resolves normally.
+ *
+ * @example
+ * ```ts ignore
+ * await withReconnectingChannel(async (channel) => {
+ *   await forEachMessage(channel, "hello", handle, { noAck: false, stop });
+ * }, { connect: { url }, stop });
+ * ```
+ */
+export async function withReconnectingChannel(
+  session: (channel: AMQPChannel) => Promise<void>,
+  options: ReconnectOptions,
+): Promise<void> {
+  try {
+    await withReconnect(async (connection) => await session(await connection.channel()), options);
+  } catch (error) {
+    if (!options.stop?.aborted) throw error;
   }
 }
 
@@ -94,24 +151,21 @@ async function closeQuietly(connection: AMQPBaseClient): Promise<void> {
 }
 
 async function reconnect(
-  options: ReconnectOptions & {
-    initialDelay: number;
-    maxDelay: number;
-    giveUpAfter: number;
-    lostAt: number;
-    startAt: number;
-  },
+  options: ReconnectOptions,
+  lostAt: number,
+  startAt: number,
 ): Promise<AMQPBaseClient> {
+  const { initialDelay = 100, maxDelay = 5000, giveUpAfter = 60_000 } = options.retry ?? {};
   for (let attempt = 0;; attempt++) {
-    const delay = Math.min(options.maxDelay, options.initialDelay * 2 ** attempt);
-    // Jitter, so that many clients do not come back in lockstep.
-    // Rejects with the abort reason when the caller stops waiting.
-    await sleep(delay / 2 + Math.random() * delay / 2, undefined, { signal: options.signal });
+    const delay = Math.min(maxDelay, initialDelay * 2 ** attempt);
+    // Jitter, so that many clients do not come back in lockstep. Rejects with the stop's
+    // reason when the caller stops waiting.
+    await sleep(delay / 2 + Math.random() * delay / 2, undefined, { signal: options.stop });
     try {
-      return await connect(options);
+      return await connectFrom({ ...options.connect, abort: options.stop }, startAt);
     } catch (error) {
-      if (Date.now() - options.lostAt >= options.giveUpAfter) {
-        options.logger?.error(`amqp: reconnect gave up after ${options.giveUpAfter} ms`);
+      if (Date.now() - lostAt >= giveUpAfter) {
+        options.connect?.logger?.error(`amqp: reconnect gave up after ${giveUpAfter} ms`);
         throw error;
       }
     }

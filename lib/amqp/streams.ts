@@ -3,8 +3,8 @@
  * that any consumer can read it again from any point. Reading one has rules the broker enforces
  * by closing things: a prefetch is required (else 406 closes the channel), acks must be manual
  * (auto-ack and basic.get close the whole connection with 540), and a malformed offset closes it
- * with 541. {@linkcode readStream} keeps them; {@linkcode parseStreamOffset} checks an offset
- * before the broker sees it.
+ * with 541. {@linkcode readStreamQueue} keeps them. (A stream here is RabbitMQ's stream queue,
+ * not a Web Stream.)
  *
  * @module
  */
@@ -12,7 +12,6 @@
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import { forEachMessage } from "./consume.ts";
-import { UsageError } from "./errors.ts";
 
 /**
  * Where reading a stream starts: `"first"` (its oldest message), `"last"` (the last chunk
@@ -22,7 +21,7 @@ import { UsageError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import type { StreamOffset } from "./mod.ts";
+ * import type { StreamOffset } from "./streams.ts";
  *
  * const offsets: StreamOffset[] = ["first", 42, new Date("2026-11-28T12:00:00Z"), "1h"];
  * ```
@@ -36,40 +35,13 @@ export type StreamOffset =
   | `${number}${"Y" | "M" | "D" | "h" | "m" | "s"}`;
 
 /**
- * Reads a `--offset` value: `first`, `last`, `next`, a whole number, an ISO 8601 time
- * (`2026-11-28T12:00:00Z`) or an interval (`1h`). Anything else is a {@linkcode UsageError}.
- *
- * @example
- * ```ts
- * import { deepEqual, throws } from "node:assert/strict";
- * import { parseStreamOffset } from "./stream.ts";
- *
- * deepEqual(parseStreamOffset("first"), "first");
- * deepEqual(parseStreamOffset("42"), 42);
- * deepEqual(parseStreamOffset("2026-11-28T12:00:00Z"), new Date("2026-11-28T12:00:00Z"));
- * deepEqual(parseStreamOffset("1h"), "1h");
- * throws(() => parseStreamOffset("yesterday"), /--offset "yesterday"/);
- * ```
- */
-export function parseStreamOffset(text: string): StreamOffset {
-  if (text === "first" || text === "last" || text === "next") return text;
-  if (/^\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
-  if (/^\d+[YMDhms]$/.test(text)) return text as StreamOffset;
-  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text))) return new Date(text);
-  throw new UsageError(
-    `Cannot use --offset "${text}": expected first, last, next, an offset number, ` +
-      "an ISO time (2026-11-28T12:00:00Z) or an interval (1h, 30m, 7D)",
-  );
-}
-
-/**
  * The basic.consume arguments that start a stream consumer at `offset`: `x-stream-offset`, as
  * a string, a 64-bit number or an AMQP timestamp.
  *
  * @example
  * ```ts
  * import { deepEqual } from "node:assert/strict";
- * import { streamOffsetArguments } from "./stream.ts";
+ * import { streamOffsetArguments } from "./streams.ts";
  *
  * deepEqual(streamOffsetArguments(42), { "x-stream-offset": 42n });
  * ```
@@ -84,7 +56,7 @@ export function streamOffsetArguments(offset: StreamOffset): Record<string, unkn
  *
  * @example
  * ```ts ignore
- * await readStream(channel, "events", (message) => {
+ * await readStreamQueue(channel, "events", (message) => {
  *   console.log(messageOffset(message), message.bodyString());
  * }, { offset: "first" });
  * ```
@@ -95,48 +67,49 @@ export function messageOffset(message: AMQPMessage): number | undefined {
 }
 
 /**
- * Options for {@linkcode readStream}.
+ * Options for {@linkcode readStreamQueue}.
  *
  * @example
  * ```ts
- * import type { ReadStreamOptions } from "./mod.ts";
+ * import type { ReadStreamQueueOptions } from "./streams.ts";
  *
- * const options: ReadStreamOptions = { offset: "first", prefetch: 100 };
+ * const options: ReadStreamQueueOptions = { offset: "first", prefetch: 100 };
  * ```
  */
-export interface ReadStreamOptions {
+export interface ReadStreamQueueOptions {
   /** Where to start ({@linkcode StreamOffset}). */
   offset: StreamOffset;
   /** Messages the broker may send ahead; a stream requires one. Default: 100. */
   prefetch?: number;
   /** Stops reading: the message in hand is finished first. Default: none. */
-  signal?: AbortSignal;
+  stop?: AbortSignal;
 }
 
 /**
  * Reads the stream `stream` from `options.offset`, handing each message to `onMessage` with its
- * offset, one at a time and in order, until `signal` aborts; acks each after `onMessage`
+ * offset, one at a time and in order, until `stop` aborts; acks each after `onMessage`
  * returns (a stream keeps it all the same; the ack is what lets the broker send more). Sets the
  * channel's prefetch, which a stream requires.
  *
  * @example
  * ```ts ignore
- * import { connect, readStream } from "./mod.ts";
+ * import { connect } from "./connect.ts";
+ * import { readStreamQueue } from "./streams.ts";
  *
  * const connection = await connect();
  * const channel = await connection.channel();
- * await readStream(channel, "hello-stream", (message, offset) => {
+ * await readStreamQueue(channel, "hello-stream", (message, offset) => {
  *   console.log(`${offset}: ${message.bodyString()}`);
- * }, { offset: "first", signal: AbortSignal.timeout(5000) });
+ * }, { offset: "first", stop: AbortSignal.timeout(5000) });
  * ```
  */
-export async function readStream(
+export async function readStreamQueue(
   channel: AMQPChannel,
   stream: string,
   onMessage: (message: AMQPMessage, offset: number | undefined) => void | Promise<void>,
-  options: ReadStreamOptions,
+  options: ReadStreamQueueOptions,
 ): Promise<void> {
-  const { offset, prefetch = 100, signal } = options;
+  const { offset, prefetch = 100, stop } = options;
   if (!Number.isInteger(prefetch) || prefetch < 1) {
     throw new RangeError(`Cannot read a stream with prefetch ${prefetch}: it needs 1 or more`);
   }
@@ -144,5 +117,5 @@ export async function readStream(
   await forEachMessage(channel, stream, async (message) => {
     await onMessage(message, messageOffset(message));
     await message.ack(false);
-  }, { noAck: false, signal, arguments: streamOffsetArguments(offset) });
+  }, { noAck: false, stop, arguments: streamOffsetArguments(offset) });
 }

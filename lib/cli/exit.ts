@@ -1,11 +1,14 @@
 /**
- * The two kinds of failure the scripts tell apart (the user's input, and the broker or network),
- * and the exit codes they map to: 0 success, 1 runtime or broker failure, 2 usage error.
+ * How a script ends when something fails: one line on stderr and an exit code, 1 for a
+ * runtime or broker failure, 2 for a usage error. The AMQP layer's errors carry data; here they
+ * are worded for a person at a command line, with the flags and variables that fix them.
  *
  * @module
  */
 
-import { printable } from "./body.ts";
+import { ConfigError, ConnectError, ExchangeConflictError } from "../amqp/errors.ts";
+import { BrokerError } from "../amqp/errors.ts";
+import { printable } from "./text.ts";
 
 /**
  * Bad command-line input or configuration: exit code 2.
@@ -13,7 +16,7 @@ import { printable } from "./body.ts";
  * @example
  * ```ts
  * import { ok } from "node:assert/strict";
- * import { failure, UsageError } from "./mod.ts";
+ * import { failure, UsageError } from "./exit.ts";
  *
  * ok(failure(new UsageError('Cannot parse --count "x"')).exitCode === 2);
  * ```
@@ -29,56 +32,24 @@ export class UsageError extends Error {
   }
 }
 
-/**
- * A broker or network failure with a one-line, password-free message that says what to do.
- *
- * @example
- * ```ts
- * import { rejects } from "node:assert/strict";
- * import { BrokerError, connect } from "./mod.ts";
- *
- * // Port 1 refuses connections: the error names the masked URL and a hint.
- * await rejects(connect({ url: "amqp://guest:secret@127.0.0.1:1" }), BrokerError);
- * ```
- */
-export class BrokerError extends Error {
-  /**
-   * Creates the error.
-   * @param message The line to show the user.
-   * @param options `cause` keeps the original error.
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "BrokerError";
-  }
-}
+/** What to do, after what a failed connect says, at a command line. */
+const CONNECT_HINTS: Partial<Record<ConnectError["reason"], string>> = {
+  refused: `. Is RabbitMQ running? Start one with "docker compose up -d" or point AMQP_URL at a` +
+    " broker",
+  "access-refused": ". Check the user name and password (in the URL, AMQP_PASSWORD or" +
+    " AMQP_PASSWORD_FILE)",
+};
 
 /**
- * True when the broker refused a declaration because the queue or exchange already exists with
- * other settings (406 PRECONDITION_FAILED, which closes the channel).
- *
- * @example
- * ```ts
- * import { ok } from "node:assert/strict";
- * import { isPreconditionFailed } from "./errors.ts";
- *
- * ok(isPreconditionFailed(new Error("channel 1 closed: PRECONDITION_FAILED - inequivalent arg (406)")));
- * ```
- */
-export function isPreconditionFailed(error: unknown): boolean {
-  return /PRECONDITION_FAILED|\(406\)/.test(error instanceof Error ? error.message : String(error));
-}
-
-/**
- * Turns a thrown value into what the script shows and the exit code it returns: 2 for a
- * {@linkcode UsageError} (its line points to `--help`), 1 for anything else. The line is the
- * first line of the message, so no stack trace ever reaches the user, made
+ * Turns a thrown value into the line a script shows and the exit code it returns: 2 for a
+ * {@linkcode UsageError} or a bad configuration (the line points to `--help`), 1 for anything
+ * else. The line is the first line of the message, so no stack trace reaches the user, made
  * {@linkcode printable}: a broker's reply text or a queue name cannot drive the terminal.
  *
  * @example
  * ```ts
  * import { deepEqual } from "node:assert/strict";
- * import { failure, UsageError } from "./mod.ts";
+ * import { failure, UsageError } from "./exit.ts";
  *
  * deepEqual(failure(new UsageError("Unknown flag --x")).exitCode, 2);
  * deepEqual(failure(new Error("boom\n    at x.ts:1")).line, "Error: boom");
@@ -86,20 +57,26 @@ export function isPreconditionFailed(error: unknown): boolean {
  */
 export function failure(error: unknown): { line: string; exitCode: number } {
   const text = error instanceof Error ? error.message : String(error);
-  const line = printable(text.split("\n")[0]!.trim() || String(error));
-  if (error instanceof UsageError) return { line: `${line} (see --help)`, exitCode: 2 };
+  let line = printable(text.split("\n")[0]!.trim() || String(error));
+  if (error instanceof UsageError || error instanceof ConfigError) {
+    return { line: `${line} (see --help)`, exitCode: 2 };
+  }
+  if (error instanceof ConnectError) line += CONNECT_HINTS[error.reason] ?? "";
+  if (error instanceof ExchangeConflictError) {
+    line += "; use another --exchange, or delete it from the management UI";
+  }
   if (error instanceof BrokerError) return { line, exitCode: 1 };
   return { line: `Error: ${line}`, exitCode: 1 };
 }
 
 /**
- * The end of every script's `main`: reports a thrown value as one line through `write` (the
- * script passes `console.error`) and returns the exit code from {@linkcode failure}.
+ * Reports a thrown value as one line through `write` (scripts pass `console.error`) and
+ * returns the exit code from {@linkcode failure}.
  *
  * @example
  * ```ts
  * import { deepEqual } from "node:assert/strict";
- * import { reportFailure, UsageError } from "./mod.ts";
+ * import { reportFailure, UsageError } from "./exit.ts";
  *
  * const lines: string[] = [];
  * deepEqual(reportFailure(new UsageError("Unknown flag '--x'"), (l) => lines.push(l)), 2);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
+import { UsageError } from "./exit.ts";
 
 /**
  * Reads a file named by a flag or an environment variable. A missing or forbidden file is a
@@ -13,7 +13,8 @@ import { UsageError } from "./errors.ts";
  * @example
  * ```ts
  * import { rejects } from "node:assert/strict";
- * import { readInputFile, UsageError } from "./mod.ts";
+ * import { readInputFile } from "./files.ts";
+ * import { UsageError } from "./exit.ts";
  *
  * await rejects(readInputFile("--body-file", "/no/such/file"), UsageError);
  * ```

@@ -6,8 +6,23 @@
  */
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { UsageError } from "./errors.ts";
-import type { DeclareQueueOptions, QueueType } from "./queue.ts";
+import { UsageError } from "./exit.ts";
+import type { DeclareQueueOptions, QueueType } from "../amqp/queues.ts";
+import type { StreamOffset } from "../amqp/streams.ts";
+
+/**
+ * The values of flags declared as `options`, as `node:util`'s `parseArgs` types them.
+ *
+ * @example
+ * ```ts
+ * import type { FlagValues } from "./flags.ts";
+ *
+ * const values: FlagValues<{ count: { type: "string" } }> = { count: "5" };
+ * ```
+ */
+export type FlagValues<T extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ options: T; strict: true }>
+>["values"];
 
 /**
  * Parses `args` strictly with `node:util`'s `parseArgs`: unknown flags, missing values and
@@ -18,7 +33,8 @@ import type { DeclareQueueOptions, QueueType } from "./queue.ts";
  * @example
  * ```ts
  * import { deepEqual, throws } from "node:assert/strict";
- * import { parseFlags, UsageError } from "./mod.ts";
+ * import { parseFlags } from "./flags.ts";
+ * import { UsageError } from "./exit.ts";
  *
  * const flags = parseFlags(["--queue", "jobs"], { queue: { type: "string", default: "hello" } });
  * deepEqual(flags.queue, "jobs");
@@ -28,7 +44,7 @@ import type { DeclareQueueOptions, QueueType } from "./queue.ts";
 export function parseFlags<T extends ParseArgsOptionsConfig>(
   args: string[],
   options: T,
-): ReturnType<typeof parseArgs<{ options: T; strict: true }>>["values"] {
+): FlagValues<T> {
   const { flags, positionals } = parseCommandLine(args, options);
   if (positionals.length > 0) {
     throw new UsageError(`Unexpected argument "${positionals[0]}": this command takes only flags`);
@@ -43,7 +59,7 @@ export function parseFlags<T extends ParseArgsOptionsConfig>(
  * @example
  * ```ts
  * import { deepEqual } from "node:assert/strict";
- * import { parseCommandLine } from "./mod.ts";
+ * import { parseCommandLine } from "./flags.ts";
  *
  * const { flags, positionals } = parseCommandLine(["--url", "amqp://x", "error", "Disk full"], {
  *   url: { type: "string" },
@@ -54,10 +70,7 @@ export function parseFlags<T extends ParseArgsOptionsConfig>(
 export function parseCommandLine<T extends ParseArgsOptionsConfig>(
   args: string[],
   options: T,
-): {
-  flags: ReturnType<typeof parseArgs<{ options: T; strict: true }>>["values"];
-  positionals: string[];
-} {
+): { flags: FlagValues<T>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args: joinDashValues(args, options),
@@ -104,7 +117,8 @@ function joinDashValues(args: string[], options: ParseArgsOptionsConfig): string
  * @example
  * ```ts
  * import { deepEqual, throws } from "node:assert/strict";
- * import { integerFlag, UsageError } from "./mod.ts";
+ * import { integerFlag } from "./flags.ts";
+ * import { UsageError } from "./exit.ts";
  *
  * deepEqual(integerFlag("count", "100"), 100);
  * throws(() => integerFlag("count", "abc"), UsageError);
@@ -218,4 +232,32 @@ export function queueTypeFlags(type: string, transient: boolean): DeclareQueueOp
     );
   }
   return { type: type as QueueType, durable: !transient };
+}
+
+/**
+ * Reads a stream offset given with `--NAME`: `first`, `last`, `next`, a whole number, an ISO
+ * 8601 time (`2026-11-28T12:00:00Z`) or an interval (`1h`). Anything else is a
+ * {@linkcode UsageError}.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual, throws } from "node:assert/strict";
+ * import { streamOffsetFlag } from "./flags.ts";
+ *
+ * deepEqual(streamOffsetFlag("offset", "first"), "first");
+ * deepEqual(streamOffsetFlag("offset", "42"), 42);
+ * deepEqual(streamOffsetFlag("offset", "2026-11-28T12:00:00Z"), new Date("2026-11-28T12:00:00Z"));
+ * deepEqual(streamOffsetFlag("offset", "1h"), "1h");
+ * throws(() => streamOffsetFlag("offset", "yesterday"), /--offset "yesterday"/);
+ * ```
+ */
+export function streamOffsetFlag(name: string, text: string): StreamOffset {
+  if (text === "first" || text === "last" || text === "next") return text;
+  if (/^\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  if (/^\d+[YMDhms]$/.test(text)) return text as StreamOffset;
+  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text))) return new Date(text);
+  throw new UsageError(
+    `Cannot use --${name} "${text}": expected first, last, next, an offset number, ` +
+      "an ISO time (2026-11-28T12:00:00Z) or an interval (1h, 30m, 7D)",
+  );
 }

@@ -1,13 +1,15 @@
 /**
  * Output for scripts that print a line per message: lines gathered and written in batches (one
- * write per 64 KiB or per tenth of a second, not one per line), and, on a terminal, a progress
- * line that rewrites itself instead of a million lines scrolling by. The script passes where to
- * write (`Deno.stdout`, `Deno.stderr`); nothing here decides to print.
+ * write per 64 KiB or per tenth of a second, not one per line); on a terminal, a progress line
+ * that rewrites itself instead of a million lines scrolling by; and the lines for a lost and
+ * regained connection. The script passes where to write (`Deno.stdout`, `Deno.stderr`).
  *
  * @module
  */
 
-import { writeText } from "./_text.ts";
+import { writeText } from "../transport/text.ts";
+import type { ReconnectEvents } from "../amqp/reconnect.ts";
+import { failure } from "./exit.ts";
 
 const encoder = new TextEncoder();
 
@@ -105,6 +107,34 @@ export function progressLine(
     },
     done(count: number) {
       show(count, ` in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    },
+  };
+}
+
+/**
+ * The standard lines for a lost and regained connection, written through `write` (scripts pass
+ * `console.error`), as the `on` events of a reconnecting call. Given the `--idle` timer, they
+ * also stop its clock while reconnecting: idle means no message while connected.
+ *
+ * @example
+ * ```ts
+ * import { reconnectLines } from "./output.ts";
+ *
+ * const on = reconnectLines(console.error);
+ * ```
+ */
+export function reconnectLines(
+  write: (line: string) => void,
+  idle?: { pause(): void; reset(): void },
+): Required<ReconnectEvents> {
+  return {
+    lost: (error) => {
+      idle?.pause();
+      write(` [!] Connection lost (${failure(error).line}); reconnecting`);
+    },
+    reconnected: (ms, url) => {
+      idle?.reset();
+      write(` [*] Reconnected to ${url} after ${(ms / 1000).toFixed(1)} s`);
     },
   };
 }

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import type { ShutdownOptions } from "./mod.ts";
+ * import type { ShutdownOptions } from "./shutdown.ts";
  *
  * const options: ShutdownOptions = { onRepeat: () => Deno.exit(130) };
  * ```

@@ -10,7 +10,16 @@ import { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { AMQPError } from "@cloudamqp/amqp-client/amqp-error";
 import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
 import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
-import { writeText } from "./_text.ts";
+import { writeText } from "./text.ts";
+import { internals } from "./internals.ts";
+import {
+  BASIC_ACK_SIZE,
+  encodeMethod,
+  FRAME_END,
+  FrameType,
+  writeBasicAck,
+  writeFrameStart,
+} from "./frames.ts";
 
 /** Where frames are written: reserve room, write into `outBytes` there, commit. */
 export interface FrameSink {
@@ -20,13 +29,11 @@ export interface FrameSink {
   commit(used: number): Promise<void> | undefined;
 }
 
-const FRAME_END = 0xce;
 const encoder = new TextEncoder();
 const NO_PROPERTIES = new Uint8Array([0, 0]);
 /** Delivery mode alone: the flag (0x1000) and the mode. */
 const DELIVERY_MODE = [1, 2].map((mode) => new Uint8Array([0x10, 0, mode]));
 const SENT = Promise.resolve(0);
-type Unconfirmed = [number, (tag: number) => void, (error?: Error) => void][];
 
 /** An AMQPChannel whose publishes and acks go straight into the socket's queue. */
 export class DenoChannel extends AMQPChannel {
@@ -39,6 +46,7 @@ export class DenoChannel extends AMQPChannel {
   constructor(connection: AMQPBaseClient & FrameSink, id: number) {
     super(connection, id);
     this.#sink = connection;
+    internals(this); // checks, once, that the client still has the fields this class uses
   }
 
   override basicPublish(
@@ -62,7 +70,7 @@ export class DenoChannel extends AMQPChannel {
       return Promise.reject(error);
     }
     // The client's confirm bookkeeping, hidden from its types: the next tag, the waiting list.
-    const confirms = this as unknown as { confirmId: number; unconfirmedPublishes: Unconfirmed };
+    const confirms = internals(this);
     if (confirms.confirmId) {
       const tag = confirms.confirmId++;
       const confirmed = new Promise<number>((resolve, reject) =>
@@ -77,10 +85,10 @@ export class DenoChannel extends AMQPChannel {
    * Publishes on a channel in confirm mode without a promise per message: returns the
    * message's delivery tag, which {@linkcode settledThrough}, {@linkcode waitSettled} and
    * {@linkcode wasNacked} then follow. For publishers that keep many messages in flight
-   * (basicPublishConfirmed): a promise apiece is what makes such a publisher's memory grow.
+   * (publishWithConfirms): a promise apiece is what makes such a publisher's memory grow.
    * `backpressure` is set while the socket's queue is long; await it before going on.
    */
-  publishTracked(
+  publishByTag(
     exchange: string,
     routingKey: string,
     data: string | Uint8Array,
@@ -91,11 +99,15 @@ export class DenoChannel extends AMQPChannel {
     if (!method) throw new RangeError(`Short string too long: "${exchange}" or "${routingKey}"`);
     const written = this.#write(method, data, properties);
     if (written) this.backpressure = written.then(() => void (this.backpressure = undefined));
-    const confirms = this as unknown as { confirmId: number };
-    return confirms.confirmId++;
+    return internals(this).confirmId++;
   }
 
-  /** Set while the socket's queue is long: {@linkcode publishTracked}'s callers await it. */
+  /** Whether the channel is in confirm mode (confirm.select was answered). */
+  get confirming(): boolean {
+    return internals(this).confirmId > 0;
+  }
+
+  /** Set while the socket's queue is long: {@linkcode publishByTag}'s callers await it. */
   backpressure: Promise<void> | undefined;
   /** Every tracked publish up to this tag is settled (acked or nacked). */
   settledThrough = 0;
@@ -118,9 +130,9 @@ export class DenoChannel extends AMQPChannel {
 
   /** A confirm from the broker: tracked publishes settle here, the client's own as before. */
   override publishConfirmed(deliveryTag: number, multiple: boolean, nack: boolean): void {
-    const unconfirmed = (this as unknown as { unconfirmedPublishes: Unconfirmed })
-      .unconfirmedPublishes;
-    if (unconfirmed.length > 0) super.publishConfirmed(deliveryTag, multiple, nack);
+    if (internals(this).unconfirmedPublishes.length > 0) {
+      super.publishConfirmed(deliveryTag, multiple, nack);
+    }
     const from = multiple ? this.settledThrough + 1 : deliveryTag;
     if (nack) { for (let tag = from; tag <= deliveryTag; tag++) this.#nacked.add(tag); }
     if (multiple) this.settledThrough = Math.max(this.settledThrough, deliveryTag);
@@ -171,9 +183,7 @@ export class DenoChannel extends AMQPChannel {
     let j = at + method.length;
     // The content header: class 60, weight 0, the body's size (set below), the properties.
     const header = j;
-    bytes[j] = 2;
-    view.setUint16(j + 1, id);
-    view.setUint32(j + 3, 12 + props.length);
+    writeFrameStart(view, j, FrameType.Header, id, 12 + props.length);
     view.setUint32(j + 7, 60 << 16);
     view.setUint32(j + 11, 0);
     bytes.set(props, j + 19);
@@ -199,19 +209,10 @@ export class DenoChannel extends AMQPChannel {
   override basicAck(deliveryTag: number, multiple = false): Promise<void> {
     if (this.closed) return super.basicAck(deliveryTag, multiple);
     const sink = this.#sink;
-    const at = sink.reserve(21);
+    const at = sink.reserve(BASIC_ACK_SIZE);
     if (at < 0) return SENT as Promise<unknown> as Promise<void>; // gone: the channel hears why
-    const bytes = sink.outBytes;
-    const view = sink.outView;
-    bytes[at] = 1;
-    view.setUint16(at + 1, this.id);
-    view.setUint32(at + 3, 13);
-    view.setUint32(at + 7, (60 << 16) | 80); // basic.ack
-    view.setUint32(at + 11, Math.floor(deliveryTag / 2 ** 32));
-    view.setUint32(at + 15, deliveryTag >>> 0);
-    bytes[at + 19] = multiple ? 1 : 0;
-    bytes[at + 20] = FRAME_END;
-    return sink.commit(21) ?? (SENT as Promise<unknown> as Promise<void>);
+    writeBasicAck(sink.outView, at, this.id, deliveryTag, multiple);
+    return sink.commit(BASIC_ACK_SIZE) ?? (SENT as Promise<unknown> as Promise<void>);
   }
 
   /** The basic.publish method frame, built once per exchange, routing key and flags. */
@@ -224,22 +225,10 @@ export class DenoChannel extends AMQPChannel {
     const key = `${bits}\u0000${exchange}\u0000${routingKey}`;
     let frame = this.#methods.get(key);
     if (frame) return (this.#last = { exchange, routingKey, bits, frame }).frame;
-    const ex = encoder.encode(exchange);
-    const rk = encoder.encode(routingKey);
-    if (ex.length > 255 || rk.length > 255) return undefined; // the client reports it
-    frame = new Uint8Array(7 + 6 + 1 + ex.length + 1 + rk.length + 1 + 1);
-    const view = new DataView(frame.buffer);
-    frame[0] = 1;
-    view.setUint16(1, this.id);
-    view.setUint32(3, frame.length - 8);
-    view.setUint32(7, (60 << 16) | 40); // basic.publish
-    view.setUint16(11, 0); // reserved
-    frame[13] = ex.length;
-    frame.set(ex, 14);
-    frame[14 + ex.length] = rk.length;
-    frame.set(rk, 15 + ex.length);
-    frame[15 + ex.length + rk.length] = bits;
-    frame[frame.length - 1] = FRAME_END;
+    if (encoder.encode(exchange).length > 255 || encoder.encode(routingKey).length > 255) {
+      return undefined; // the client reports it
+    }
+    frame = encodeMethod(this.id, "basic.publish", exchange, routingKey, bits);
     if (this.#methods.size >= 1000) this.#methods.clear(); // many routing keys: start over
     this.#methods.set(key, frame);
     this.#last = { exchange, routingKey, bits, frame };
@@ -249,9 +238,7 @@ export class DenoChannel extends AMQPChannel {
 
 /** A body frame of `size` bytes, already in place at `j + 7`; returns where the next begins. */
 function bodyFrame(bytes: Uint8Array, view: DataView, j: number, id: number, size: number) {
-  bytes[j] = 3;
-  view.setUint16(j + 1, id);
-  view.setUint32(j + 3, size);
+  writeFrameStart(view, j, FrameType.Body, id, size);
   bytes[j + 7 + size] = FRAME_END;
   return j + 8 + size;
 }

@@ -16,29 +16,27 @@ import { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { AMQPError } from "@cloudamqp/amqp-client/amqp-error";
 import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
-import { DenoChannel, type FrameSink } from "./_deno_channel.ts";
-import { frameProblem } from "./transport/frames.ts";
+import { DenoChannel, type FrameSink } from "./channel.ts";
+import {
+  encodeMethod,
+  FRAME_END,
+  FRAME_OVERHEAD,
+  frameProblem,
+  FrameType as Frame,
+  HEARTBEAT as HEARTBEAT_FRAME,
+} from "./frames.ts";
 
 const PROTOCOL_HEADER = new Uint8Array([65, 77, 81, 80, 0, 0, 9, 1]); // "AMQP" 0-9-1
-const FRAME_OVERHEAD = 8; // type (1) + channel (2) + size (4) + frame end (1)
-const FRAME_END = 0xce;
 const READ_BUFFER = 256 * 1024;
 const OUTBOX_WAIT = 1024 * 1024; // queued bytes past which a send waits for the socket
 const OUTBOX_MAX = 64 * 1024 * 1024; // queued bytes past which the peer is taken as not reading
-const HEARTBEAT_FRAME = new Uint8Array([8, 0, 0, 0, 0, 0, 0, FRAME_END]);
-const enum Frame {
-  Method = 1,
-  Header = 2,
-  Body = 3,
-  Heartbeat = 8,
-}
 
 /**
  * What a logger needs: the client library's `Logger`, which `console` satisfies.
  *
  * @example
  * ```ts
- * import type { Logger } from "./mod.ts";
+ * import type { Logger } from "./client.ts";
  *
  * const logger: Logger = console;
  * ```
@@ -104,6 +102,8 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
   // return, then the body bytes still due; absent when no message is in progress.
   #content: ("header" | number)[] = [];
   #failure: Error | undefined;
+  /** Waiting for the broker to lift a block (connection.unblocked) or the connection to end. */
+  #unblockWaiters: (() => void)[] = [];
 
   constructor(
     vhost: string,
@@ -155,6 +155,21 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
   /** Why the connection ended, when it ended other than by `close()`. */
   get failure(): Error | undefined {
     return this.#failure;
+  }
+
+  /**
+   * Resolves once the broker no longer blocks publishing (a memory or disk alarm ended), or the
+   * connection is gone; at once when it is not blocked.
+   */
+  whenUnblocked(): Promise<void> {
+    if (!this.blocked || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.#unblockWaiters.push(resolve));
+  }
+
+  #wakeUnblockWaiters(): void {
+    const waiters = this.#unblockWaiters;
+    this.#unblockWaiters = [];
+    waiters.forEach((resolve) => resolve());
   }
 
   /**
@@ -240,16 +255,8 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
   async #breakOff(error: ProtocolError): Promise<void> {
     const conn = this.#conn;
     if (conn) {
-      const reason = new TextEncoder().encode(error.message.slice(0, 255));
-      const frame = new Uint8Array(FRAME_OVERHEAD + 4 + 2 + 1 + reason.length + 4);
-      const view = new DataView(frame.buffer);
-      view.setUint8(0, Frame.Method);
-      view.setUint32(3, frame.length - FRAME_OVERHEAD);
-      view.setUint32(7, (10 << 16) | 50); // connection.close
-      view.setUint16(11, error.code);
-      view.setUint8(13, reason.length);
-      frame.set(reason, 14);
-      frame[frame.length - 1] = FRAME_END;
+      const reason = shortText(error.message);
+      const frame = encodeMethod(0, "connection.close", error.code, reason, 0, 0);
       // Best effort, and not for long: the peer is not to be trusted.
       const timeout = new Promise((resolve) => Deno.unrefTimer(setTimeout(resolve, 1000)));
       await Promise.race([writeAll(conn, frame).catch(() => {}), timeout]);
@@ -368,6 +375,7 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
       throw error;
     }
     parseRun(offset);
+    if (this.#unblockWaiters.length > 0 && !this.blocked) this.#wakeUnblockWaiters();
     return offset;
   }
 
@@ -381,7 +389,7 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
    * means nothing on a publisher confirm, keeps `multiple`. Returns true for a content header
    * that carries a headers table.
    */
-  #checkContent(view: DataView, type: Frame, channel: number, offset: number, size: number) {
+  #checkContent(view: DataView, type: number, channel: number, offset: number, size: number) {
     const expected = this.#content[channel];
     if (type === Frame.Method) {
       if (expected !== undefined) {
@@ -539,6 +547,7 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
   }
 
   #release(): void {
+    this.#wakeUnblockWaiters();
     clearInterval(this.#heartbeatTimer);
     this.#heartbeatTimer = undefined;
     const conn = this.#conn;
@@ -592,6 +601,13 @@ function greeting(buffer: Uint8Array, filled: number, frameMax: number): "ok" | 
     return "The server answered in TLS (is this a TLS port? then use amqps://, usually on 5671)";
   }
   return `The server sent bytes that are not AMQP (${describeGreeting(buffer, filled)})`;
+}
+
+/** The longest start of `text` that fits a short string (255 bytes of UTF-8). */
+function shortText(text: string): string {
+  let short = text.slice(0, 255);
+  while (new TextEncoder().encode(short).length > 255) short = short.slice(0, -1);
+  return short;
 }
 
 function describeGreeting(buffer: Uint8Array, filled: number): string {

@@ -1,9 +1,10 @@
 /**
- * AMQP 0-9-1 frames as bytes: the frame layout, every method's fields, and the check that a
- * frame's fields end exactly where the frame says it ends. The client library walks a frame's
- * fields and then steps over one byte as the frame end, so bytes left inside a frame's declared
- * size would be read as further frames that no size check ever saw; here a frame is taken at
- * its word or refused.
+ * AMQP 0-9-1 frames as bytes, the one codec of this project: the frame layout, every method's
+ * fields, encoders for them (the transport, the bench's raw client and the tests' scripted peer
+ * all build their frames here), and the check that a received frame's fields end exactly where
+ * the frame says it ends. The client library walks a frame's fields and then steps over one
+ * byte as the frame end, so bytes left inside a frame's declared size would be read as further
+ * frames that no size check ever saw; here a frame is taken at its word or refused.
  *
  * @module
  */
@@ -17,8 +18,9 @@ export const FRAME_OVERHEAD = 8;
 export const FrameType = { Method: 1, Header: 2, Body: 3, Heartbeat: 8 } as const;
 
 /**
- * A method field as AMQP 0-9-1 lays it out. `bits` is one octet of packed flags; `reserved`
- * kinds must be empty, as RabbitMQ sends them (the client steps over them by a fixed length).
+ * A method field as AMQP 0-9-1 lays it out. `bits` is one octet of packed flags. `reserved`
+ * fields are written empty (0) and take no value when encoding; received ones must be empty,
+ * as RabbitMQ sends them (the client steps over them by a fixed length).
  */
 export type FieldKind =
   | "octet"
@@ -29,6 +31,7 @@ export type FieldKind =
   | "longstr"
   | "table"
   | "bits"
+  | "reserved-short"
   | "reserved-shortstr"
   | "reserved-longstr";
 
@@ -41,7 +44,7 @@ export interface MethodSpec {
 }
 
 const CLOSE: FieldKind[] = ["short", "shortstr", "short", "short"];
-const BIND: FieldKind[] = ["short", "shortstr", "shortstr", "shortstr", "bits", "table"];
+const BIND: FieldKind[] = ["reserved-short", "shortstr", "shortstr", "shortstr", "bits", "table"];
 
 /** Every method of AMQP 0-9-1 that RabbitMQ or a client sends. */
 export const METHODS: readonly MethodSpec[] = [
@@ -65,34 +68,34 @@ export const METHODS: readonly MethodSpec[] = [
   [20, 21, "channel.flow-ok", ["bits"]],
   [20, 40, "channel.close", CLOSE],
   [20, 41, "channel.close-ok", []],
-  [40, 10, "exchange.declare", ["short", "shortstr", "shortstr", "bits", "table"]],
+  [40, 10, "exchange.declare", ["reserved-short", "shortstr", "shortstr", "bits", "table"]],
   [40, 11, "exchange.declare-ok", []],
-  [40, 20, "exchange.delete", ["short", "shortstr", "bits"]],
+  [40, 20, "exchange.delete", ["reserved-short", "shortstr", "bits"]],
   [40, 21, "exchange.delete-ok", []],
   [40, 30, "exchange.bind", BIND],
   [40, 31, "exchange.bind-ok", []],
   [40, 40, "exchange.unbind", BIND],
   [40, 51, "exchange.unbind-ok", []],
-  [50, 10, "queue.declare", ["short", "shortstr", "bits", "table"]],
+  [50, 10, "queue.declare", ["reserved-short", "shortstr", "bits", "table"]],
   [50, 11, "queue.declare-ok", ["shortstr", "long", "long"]],
   [50, 20, "queue.bind", BIND],
   [50, 21, "queue.bind-ok", []],
-  [50, 30, "queue.purge", ["short", "shortstr", "bits"]],
+  [50, 30, "queue.purge", ["reserved-short", "shortstr", "bits"]],
   [50, 31, "queue.purge-ok", ["long"]],
-  [50, 40, "queue.delete", ["short", "shortstr", "bits"]],
+  [50, 40, "queue.delete", ["reserved-short", "shortstr", "bits"]],
   [50, 41, "queue.delete-ok", ["long"]],
-  [50, 50, "queue.unbind", ["short", "shortstr", "shortstr", "shortstr", "table"]],
+  [50, 50, "queue.unbind", ["reserved-short", "shortstr", "shortstr", "shortstr", "table"]],
   [50, 51, "queue.unbind-ok", []],
   [60, 10, "basic.qos", ["long", "short", "bits"]],
   [60, 11, "basic.qos-ok", []],
-  [60, 20, "basic.consume", ["short", "shortstr", "shortstr", "bits", "table"]],
+  [60, 20, "basic.consume", ["reserved-short", "shortstr", "shortstr", "bits", "table"]],
   [60, 21, "basic.consume-ok", ["shortstr"]],
   [60, 30, "basic.cancel", ["shortstr", "bits"]],
   [60, 31, "basic.cancel-ok", ["shortstr"]],
-  [60, 40, "basic.publish", ["short", "shortstr", "shortstr", "bits"]],
+  [60, 40, "basic.publish", ["reserved-short", "shortstr", "shortstr", "bits"]],
   [60, 50, "basic.return", ["short", "shortstr", "shortstr", "shortstr"]],
   [60, 60, "basic.deliver", ["shortstr", "longlong", "bits", "shortstr", "shortstr"]],
-  [60, 70, "basic.get", ["short", "shortstr", "bits"]],
+  [60, 70, "basic.get", ["reserved-short", "shortstr", "bits"]],
   [60, 71, "basic.get-ok", ["longlong", "bits", "shortstr", "shortstr", "long"]],
   // The client reads get-empty's reserved field as a string of any length.
   [60, 72, "basic.get-empty", ["shortstr"]],
@@ -118,10 +121,221 @@ export const METHODS: readonly MethodSpec[] = [
 }));
 
 const byId = new Map(METHODS.map((spec) => [spec.classId << 16 | spec.methodId, spec]));
+const byName = new Map(METHODS.map((spec) => [spec.name, spec]));
 
 /** The method with these ids, if AMQP 0-9-1 has one. */
 export function methodSpec(classId: number, methodId: number): MethodSpec | undefined {
   return byId.get(classId << 16 | methodId);
+}
+
+/** A method's name, as {@linkcode METHODS} spells them. */
+export type MethodName = string;
+
+/**
+ * A field's value for {@linkcode encodeMethod}: a number (or bigint) for the integer kinds and
+ * `bits`, a string for strings (or bytes for a longstr), and for a table either its encoded
+ * bytes (length prefix included) or an object of strings, numbers, booleans, bytes and tables.
+ */
+export type FieldValue = number | bigint | string | Uint8Array | TableValue;
+/** A table to encode: what {@linkcode encodeTable} takes. */
+export interface TableValue {
+  [key: string]: string | number | boolean | Uint8Array | TableValue;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * One frame: type, channel, payload size, payload, frame end. `end` is for scripted peers that
+ * must send a broken frame; everything else leaves it.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { encodeFrame, FrameType } from "./frames.ts";
+ *
+ * deepEqual(encodeFrame(FrameType.Heartbeat, 0, new Uint8Array()), new Uint8Array([8, 0, 0, 0, 0, 0, 0, 0xce]));
+ * ```
+ */
+export function encodeFrame(
+  type: number,
+  channel: number,
+  payload: Uint8Array,
+  end = FRAME_END,
+): Uint8Array {
+  const frame = new Uint8Array(payload.length + FRAME_OVERHEAD);
+  const view = new DataView(frame.buffer);
+  view.setUint8(0, type);
+  view.setUint16(1, channel);
+  view.setUint32(3, payload.length);
+  frame.set(payload, 7);
+  frame[frame.length - 1] = end;
+  return frame;
+}
+
+/** A heartbeat frame. */
+export const HEARTBEAT: Uint8Array = encodeFrame(FrameType.Heartbeat, 0, new Uint8Array());
+
+/**
+ * A method frame, its fields encoded by the method's spec: pass a value for each field that is
+ * not `reserved`, in order.
+ *
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * import { encodeMethod, frameProblem } from "./frames.ts";
+ *
+ * const frame = encodeMethod(1, "basic.ack", 42, 0);
+ * deepEqual(frame.length, 21);
+ * deepEqual(frameProblem(new DataView(frame.buffer), 1, 7, frame.length - 8), undefined);
+ * ```
+ */
+export function encodeMethod(channel: number, name: MethodName, ...values: FieldValue[]) {
+  const spec = byName.get(name);
+  if (!spec) throw new RangeError(`Cannot encode "${name}": not an AMQP 0-9-1 method`);
+  const out = new Writer();
+  out.u16(spec.classId).u16(spec.methodId);
+  let i = 0;
+  for (const kind of spec.fields) {
+    if (kind.startsWith("reserved")) {
+      if (kind === "reserved-short") out.u16(0);
+      else if (kind === "reserved-shortstr") out.u8(0);
+      else out.u32(0);
+      continue;
+    }
+    if (i >= values.length) {
+      throw new RangeError(`Cannot encode ${name}: ${spec.fields.length} fields, fewer values`);
+    }
+    out.field(kind, values[i++]!);
+  }
+  if (i !== values.length) throw new RangeError(`Cannot encode ${name}: too many values`);
+  return encodeFrame(FrameType.Method, channel, out.bytes());
+}
+
+/**
+ * A content header frame (class 60) for a body of `bodySize` bytes, with `properties` already
+ * encoded (flags first); by default none.
+ */
+export function encodeContentHeader(
+  channel: number,
+  bodySize: number,
+  properties: Uint8Array = new Uint8Array(2),
+): Uint8Array {
+  const out = new Writer();
+  out.u16(60).u16(0).u64(bodySize).raw(properties);
+  return encodeFrame(FrameType.Header, channel, out.bytes());
+}
+
+/** A body frame carrying `bytes`. */
+export function encodeBody(channel: number, bytes: Uint8Array): Uint8Array {
+  return encodeFrame(FrameType.Body, channel, bytes);
+}
+
+/**
+ * A field table, length prefix included: strings as long strings, booleans, whole numbers as
+ * signed 64-bit, other numbers as doubles, bytes as byte arrays, objects as tables.
+ */
+export function encodeTable(table: TableValue): Uint8Array {
+  const out = new Writer();
+  out.table(table);
+  return out.bytes();
+}
+
+/** Bytes appended to a growing buffer, big-endian. */
+class Writer {
+  #bytes = new Uint8Array(256);
+  #view = new DataView(this.#bytes.buffer);
+  #length = 0;
+
+  #room(n: number): number {
+    if (this.#length + n > this.#bytes.length) {
+      const larger = new Uint8Array(Math.max(this.#bytes.length * 2, this.#length + n));
+      larger.set(this.#bytes.subarray(0, this.#length));
+      this.#bytes = larger;
+      this.#view = new DataView(larger.buffer);
+    }
+    const at = this.#length;
+    this.#length += n;
+    return at;
+  }
+  u8(n: number): this {
+    const at = this.#room(1); // first: it may grow the buffer and replace the view
+    this.#view.setUint8(at, n);
+    return this;
+  }
+  u16(n: number): this {
+    const at = this.#room(2);
+    this.#view.setUint16(at, n);
+    return this;
+  }
+  u32(n: number): this {
+    const at = this.#room(4);
+    this.#view.setUint32(at, n);
+    return this;
+  }
+  u64(n: number | bigint): this {
+    const at = this.#room(8);
+    this.#view.setBigUint64(at, BigInt(n));
+    return this;
+  }
+  raw(bytes: Uint8Array): this {
+    const at = this.#room(bytes.length);
+    this.#bytes.set(bytes, at);
+    return this;
+  }
+  shortstr(text: string): this {
+    const bytes = encoder.encode(text);
+    if (bytes.length > 255) {
+      throw new RangeError(`Cannot encode a short string of ${bytes.length} bytes`);
+    }
+    return this.u8(bytes.length).raw(bytes);
+  }
+  longstr(data: string | Uint8Array): this {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    return this.u32(bytes.length).raw(bytes);
+  }
+  table(table: TableValue | Uint8Array): this {
+    if (table instanceof Uint8Array) return this.raw(table);
+    const at = this.#room(4);
+    for (const [key, value] of Object.entries(table)) {
+      this.shortstr(key);
+      if (typeof value === "string") this.u8(0x53).longstr(value); // S
+      else if (typeof value === "boolean") this.u8(0x74).u8(value ? 1 : 0); // t
+      else if (typeof value === "number" && Number.isInteger(value)) {
+        this.u8(0x6c).u64(BigInt.asUintN(64, BigInt(value))); // l
+      } else if (typeof value === "number") {
+        this.u8(0x64);
+        const at = this.#room(8);
+        this.#view.setFloat64(at, value); // d
+      } else if (value instanceof Uint8Array) this.u8(0x78).longstr(value); // x
+      else this.u8(0x46).table(value); // F
+    }
+    this.#view.setUint32(at, this.#length - at - 4);
+    return this;
+  }
+  field(kind: FieldKind, value: FieldValue): this {
+    switch (kind) {
+      case "octet":
+      case "bits":
+        return this.u8(Number(value));
+      case "short":
+        return this.u16(Number(value));
+      case "long":
+        return this.u32(Number(value));
+      case "longlong":
+        return this.u64(value as number | bigint);
+      case "shortstr":
+        return this.shortstr(String(value));
+      case "longstr":
+        return this.longstr(value as string | Uint8Array);
+      case "table":
+        return this.table(value as TableValue | Uint8Array);
+      default:
+        throw new RangeError(`Cannot encode a value for a ${kind} field`);
+    }
+  }
+  bytes(): Uint8Array {
+    return this.#bytes.slice(0, this.#length);
+  }
 }
 
 /** Content header property flags, from the highest bit down, and what each carries. */
@@ -221,6 +435,7 @@ function field(view: DataView, kind: FieldKind | string, at: number, end: number
       next = at + 1;
       break;
     case "short":
+    case "reserved-short":
     case "s":
     case "u":
       next = at + 2;
@@ -278,4 +493,40 @@ function field(view: DataView, kind: FieldKind | string, at: number, end: number
       return Infinity;
   }
   return next > end ? Infinity : next;
+}
+
+/**
+ * Writes a frame's first seven bytes (type, channel, payload size) at `at` of `view`, for frames
+ * built in place, straight into the bytes waiting for the socket; the payload follows, then
+ * {@linkcode FRAME_END}.
+ */
+export function writeFrameStart(
+  view: DataView,
+  at: number,
+  type: number,
+  channel: number,
+  size: number,
+): void {
+  view.setUint8(at, type);
+  view.setUint16(at + 1, channel);
+  view.setUint32(at + 3, size);
+}
+
+/** The size of a basic.ack frame. */
+export const BASIC_ACK_SIZE = 21;
+
+/** Writes a whole basic.ack frame at `at`: {@linkcode BASIC_ACK_SIZE} bytes. */
+export function writeBasicAck(
+  view: DataView,
+  at: number,
+  channel: number,
+  deliveryTag: number,
+  multiple: boolean,
+): void {
+  writeFrameStart(view, at, FrameType.Method, channel, 13);
+  view.setUint32(at + 7, (60 << 16) | 80);
+  view.setUint32(at + 11, Math.floor(deliveryTag / 2 ** 32));
+  view.setUint32(at + 15, deliveryTag >>> 0);
+  view.setUint8(at + 19, multiple ? 1 : 0);
+  view.setUint8(at + 20, FRAME_END);
 }

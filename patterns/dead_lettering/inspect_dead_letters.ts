@@ -12,12 +12,8 @@
  */
 
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
-import { BrokerError, parkingQueue, parseFlags, reportFailure } from "../../lib/mod.ts";
-import { printable, showBody, withChannel } from "../../lib/mod.ts";
-
-const USAGE = `Usage: inspect_dead_letters.ts [--queue NAME] [--url URL] [--ack]
-
-Shows the messages parked in NAME.dead (default jobs.dead) and leaves them there; --ack removes them.`;
+import { BrokerError, brokerOptions, parkingQueue, printable, runMain } from "../../lib/mod.ts";
+import { showBody, withChannel } from "../../lib/mod.ts";
 
 /** The broker's record of a dead-lettering, as far as this script shows it. */
 interface Death {
@@ -27,59 +23,54 @@ interface Death {
   time?: Date;
 }
 
-export async function main(args: string[]): Promise<number> {
-  try {
-    const flags = parseFlags(args, {
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage: `Usage: inspect_dead_letters.ts [--queue NAME] [--url URL] [--ack]
+
+Shows the messages parked in NAME.dead (default jobs.dead) and leaves them there; --ack removes them.`,
+    flags: {
       queue: { type: "string", default: "jobs" },
       url: { type: "string" },
       ack: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const parking = parkingQueue(flags.queue) ?? flags.queue;
-
-    await withChannel(async (channel) => {
-      await channel.queueDeclare(parking, { passive: true }).catch((error) => {
-        throw new BrokerError(
-          `No queue '${parking}': nothing was ever parked from '${flags.queue}'`,
-          {
-            cause: error,
-          },
+    },
+    async run({ flags, out }) {
+      const parking = parkingQueue(flags.queue) ?? flags.queue;
+      await withChannel(async (channel) => {
+        await channel.queueDeclare(parking, { passive: true }).catch((error) => {
+          throw new BrokerError(
+            `No queue '${parking}': nothing was ever parked from '${flags.queue}'`,
+            {
+              cause: error,
+            },
+          );
+        });
+        // Take each message without acking; they stay ours until we ack or requeue them.
+        const held: AMQPMessage[] = [];
+        for (let m; (m = await channel.basicGet(parking, { noAck: false }));) held.push(m);
+        for (const message of held) {
+          const headers = message.properties.headers ?? {};
+          const death = (headers["x-death"] as Death[] | undefined)?.[0];
+          const why = death
+            ? `${death.reason ?? "?"} in '${death.queue ?? "?"}' ${death.count ?? "?"} time(s), ` +
+              (death.time?.toISOString() ?? "")
+            : `parked from '${headers["x-parked-from"] ?? "?"}': ${
+              headers["x-parked-reason"] ?? "?"
+            }`;
+          out.line(` [x] ${showBody(message.body)}: ${printable(why)}`);
+          // [x] 'abc': rejected in 'jobs' 1 time(s), 2026-11-27T01:20:00.000Z
+        }
+        const last = held.at(-1);
+        if (last) {
+          if (flags.ack) await channel.basicAck(last.deliveryTag, true);
+          else await channel.basicNack(last.deliveryTag, true, true); // requeue all, in order
+        }
+        out.line(
+          ` [*] ${held.length} parked in '${parking}'${
+            flags.ack ? ", now removed" : ", left in place"
+          }`,
         );
-      });
-      // Take each message without acking; they stay ours until we ack or requeue them.
-      const held: AMQPMessage[] = [];
-      for (let m; (m = await channel.basicGet(parking, { noAck: false }));) held.push(m);
-      for (const message of held) {
-        const headers = message.properties.headers ?? {};
-        const death = (headers["x-death"] as Death[] | undefined)?.[0];
-        const why = death
-          ? `${death.reason ?? "?"} in '${death.queue ?? "?"}' ${death.count ?? "?"} time(s), ` +
-            (death.time?.toISOString() ?? "")
-          : `parked from '${headers["x-parked-from"] ?? "?"}': ${
-            headers["x-parked-reason"] ?? "?"
-          }`;
-        console.log(` [x] ${showBody(message.body)}: ${printable(why)}`);
-        // [x] 'abc': rejected in 'jobs' 1 time(s), 2026-11-27T01:20:00.000Z
-      }
-      const last = held.at(-1);
-      if (last) {
-        if (flags.ack) await channel.basicAck(last.deliveryTag, true);
-        else await channel.basicNack(last.deliveryTag, true, true); // requeue all, in order
-      }
-      console.log(
-        ` [*] ${held.length} parked in '${parking}'${
-          flags.ack ? ", now removed" : ", left in place"
-        }`,
-      );
-    }, { url: flags.url, name: "inspect_dead_letters.ts" });
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+      }, brokerOptions(flags, "inspect_dead_letters.ts"));
+    },
+  }, args);
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -9,39 +9,29 @@
  * @module
  */
 
-import { basicPublishConfirmed, declareExchange, parseCommandLine } from "../../lib/mod.ts";
-import { reportFailure, withChannel } from "../../lib/mod.ts";
+import { brokerOptions, declareExchange, publishWithConfirms, runMain } from "../../lib/mod.ts";
+import { withChannel } from "../../lib/mod.ts";
 
-const USAGE = `Usage: emit_log.ts [--exchange NAME] [--url URL] [MESSAGE...]
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage: `Usage: emit_log.ts [--exchange NAME] [--url URL] [MESSAGE...]
 
-Sends MESSAGE (default "info: Hello World!") to every receiver through a fanout exchange.`;
-
-export async function main(args: string[]): Promise<number> {
-  try {
-    const { flags, positionals } = parseCommandLine(args, {
-      exchange: { type: "string", default: "logs" },
-      url: { type: "string" },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const message = positionals.join(" ") || "info: Hello World!";
-
-    await withChannel(async (channel) => {
-      await declareExchange(channel, flags.exchange, "fanout");
-      // A fanout exchange ignores the routing key.
-      await basicPublishConfirmed(channel, "", [message], {
-        exchange: flags.exchange,
-        properties: {},
-      });
-    }, { url: flags.url, name: "emit_log.ts" });
-    console.log(` [x] Sent '${message}'`); // [x] Sent 'info: Hello World!'
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+Sends MESSAGE (default "info: Hello World!") to every receiver through a fanout exchange.`,
+    flags: { exchange: { type: "string", default: "logs" }, url: { type: "string" } },
+    positionals: { name: "MESSAGE" },
+    async run({ flags, positionals, out }) {
+      const message = positionals.join(" ") || "info: Hello World!";
+      await withChannel(async (channel) => {
+        // Declared as the official tutorials declare it (not durable), so theirs is the same.
+        await declareExchange(channel, flags.exchange, "fanout");
+        // A fanout exchange copies a message to every queue bound to it; it ignores the routing key.
+        await publishWithConfirms(channel, "", [message], {
+          exchange: flags.exchange,
+          properties: {},
+        });
+      }, brokerOptions(flags, "emit_log.ts"));
+      out.line(` [x] Sent '${message}'`); // [x] Sent 'info: Hello World!'
+    },
+  }, args);
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -11,45 +11,40 @@
 
 import {
   bindExclusiveQueue,
+  brokerOptions,
   declareExchange,
   forEachMessage,
-  onShutdownSignal,
 } from "../../lib/mod.ts";
-import { parseFlags, reconnectLines, reportFailure, serve, showBody } from "../../lib/mod.ts";
+import { reconnectLines, runMain, showBody, withReconnectingChannel } from "../../lib/mod.ts";
 
-const USAGE = `Usage: receive_logs.ts [--exchange NAME] [--url URL] [--raw]
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage: `Usage: receive_logs.ts [--exchange NAME] [--url URL] [--raw]
 
-Prints every message sent to a fanout exchange, until Ctrl+C.
-Control characters in a message are shown as escapes (\\n, \\x1b); --raw prints them as they are.`;
-
-export async function main(args: string[]): Promise<number> {
-  try {
-    const flags = parseFlags(args, {
+Prints every message sent to a fanout exchange, until Ctrl+C. Control characters in a message
+are shown as escapes (\\n, \\x1b); --raw prints them as they are.`,
+    flags: {
       exchange: { type: "string", default: "logs" },
       url: { type: "string" },
       raw: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-
-    using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
-    const { signal } = shutdown;
-    await serve(async (channel) => {
-      await declareExchange(channel, flags.exchange, "fanout");
-      const queue = await bindExclusiveQueue(channel, flags.exchange, [""]);
-      console.log(" [*] Waiting for logs. To exit press CTRL+C");
-      // Logs are disposable: auto-ack, as in the tutorial.
-      await forEachMessage(channel, queue, (message) => {
-        console.log(` [x] ${showBody(message.body, flags)}`); // [x] 'info: Hello World!'
-      }, { noAck: true, signal });
-    }, { url: flags.url, name: "receive_logs.ts", signal, ...reconnectLines(console.error) });
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+    },
+    async run({ flags, stop, out }) {
+      // Again after a lost connection: the exclusive queue went with the old one.
+      await withReconnectingChannel(async (channel) => {
+        await declareExchange(channel, flags.exchange, "fanout");
+        // A queue of its own, named by the broker, gone when this receiver stops.
+        const queue = await bindExclusiveQueue(channel, flags.exchange, [""]);
+        out.line(" [*] Waiting for logs. To exit press CTRL+C");
+        // Auto-ack, as the tutorial: a log line missed while stopping is no loss.
+        await forEachMessage(channel, queue, (message) => {
+          out.line(` [x] ${showBody(message.body, flags)}`); // [x] 'info: Hello World!'
+        }, { noAck: true, stop });
+      }, {
+        connect: brokerOptions(flags, "receive_logs.ts"),
+        stop,
+        on: reconnectLines(console.error),
+      });
+    },
+  }, args);
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -12,12 +12,7 @@
  */
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
-import { integerFlag, parseFlags, reportFailure, withChannel } from "../../lib/mod.ts";
-
-const USAGE = `Usage: publisher_confirms.ts [--count N] [--max-length N] [--url URL]
-
-Publishes N messages (default 10000) with each confirm strategy and prints the time each took.
---max-length N makes each queue hold at most N and refuse the rest (reject-publish).`;
+import { brokerOptions, integerFlag, runMain, withChannel } from "../../lib/mod.ts";
 
 /** Publishes message i and settles when the broker confirms (resolve) or refuses (reject) it. */
 type Publish = (i: number) => Promise<unknown>;
@@ -52,51 +47,47 @@ const strategies: Record<
   },
 };
 
-export async function main(args: string[]): Promise<number> {
-  try {
-    const flags = parseFlags(args, {
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage: `Usage: publisher_confirms.ts [--count N] [--max-length N] [--url URL]
+
+Publishes N messages (default 10000) with each confirm strategy and prints the time each took.
+--max-length N makes each queue hold at most N and refuse the rest (reject-publish).`,
+    flags: {
       count: { type: "string", default: "10000" },
       "max-length": { type: "string" },
       url: { type: "string" },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const count = integerFlag("count", flags.count);
-    const maxLength = integerFlag("max-length", flags["max-length"], 0);
-    const limit = maxLength === undefined
-      ? {}
-      : { "x-max-length": maxLength, "x-overflow": "reject-publish" };
-
-    for (const [name, strategy] of Object.entries(strategies)) {
-      await withChannel(async (channel: AMQPChannel) => {
-        // A fresh, exclusive queue per strategy, gone when the connection closes.
-        const { name: queue } = await channel.queueDeclare("", {
-          exclusive: true,
-          durable: false,
-          autoDelete: true,
-        }, limit);
-        await channel.confirmSelect();
-        let nacked = 0;
-        const started = performance.now();
-        await strategy((i) => channel.basicPublish("", queue, `${i}`, {}), count, (i) => {
-          nacked++;
-          console.error(` [!] Message ${i} was rejected by the broker (nack)`);
-        });
-        const ms = performance.now() - started;
-        console.log(
-          ` [x] ${name}: ${count} messages in ${ms.toFixed(0)} ms (${
-            count - nacked
-          } confirmed, ${nacked} rejected)`,
-        );
-      }, { url: flags.url, name: "publisher_confirms.ts" });
-    }
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+    },
+    async run({ flags, out }) {
+      const count = integerFlag("count", flags.count);
+      const maxLength = integerFlag("max-length", flags["max-length"], 0);
+      const limit = maxLength === undefined
+        ? {}
+        : { "x-max-length": maxLength, "x-overflow": "reject-publish" };
+      for (const [name, strategy] of Object.entries(strategies)) {
+        await withChannel(async (channel: AMQPChannel) => {
+          // A fresh, exclusive queue per strategy, gone when the connection closes.
+          const { name: queue } = await channel.queueDeclare("", {
+            exclusive: true,
+            durable: false,
+            autoDelete: true,
+          }, limit);
+          // Confirm mode: each publish's promise settles with the broker's ack or nack.
+          await channel.confirmSelect();
+          let nacked = 0;
+          const started = performance.now();
+          await strategy((i) => channel.basicPublish("", queue, `${i}`, {}), count, (i) => {
+            nacked++;
+            console.error(` [!] Message ${i} was rejected by the broker (nack)`);
+          });
+          const ms = (performance.now() - started).toFixed(0);
+          out.line(
+            ` [x] ${name}: ${count} messages in ${ms} ms (${count - nacked} confirmed, ` +
+              `${nacked} rejected)`,
+          );
+        }, brokerOptions(flags, "publisher_confirms.ts"));
+      }
+    },
+  }, args);
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -9,40 +9,30 @@
  * @module
  */
 
-import { basicPublishConfirmed, declareExchange, parseCommandLine } from "../../lib/mod.ts";
-import { reportFailure, UsageError, withChannel } from "../../lib/mod.ts";
+import { brokerOptions, declareExchange, publishWithConfirms, runMain } from "../../lib/mod.ts";
+import { withChannel } from "../../lib/mod.ts";
 
-const USAGE = `Usage: emit_log_direct.ts [--exchange NAME] [--url URL] SEVERITY [MESSAGE...]
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage: `Usage: emit_log_direct.ts [--exchange NAME] [--url URL] SEVERITY [MESSAGE...]
 
-Sends MESSAGE (default "Hello World!") with routing key SEVERITY (info, warning, error, ...).`;
-
-export async function main(args: string[]): Promise<number> {
-  try {
-    const { flags, positionals } = parseCommandLine(args, {
-      exchange: { type: "string", default: "direct_logs" },
-      url: { type: "string" },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const [severity, ...words] = positionals;
-    if (!severity) throw new UsageError('Missing SEVERITY: emit_log_direct.ts error "Disk full"');
-    const message = words.join(" ") || "Hello World!";
-
-    await withChannel(async (channel) => {
-      await declareExchange(channel, flags.exchange, "direct");
-      await basicPublishConfirmed(channel, severity, [message], {
-        exchange: flags.exchange,
-        properties: {},
-      });
-    }, { url: flags.url, name: "emit_log_direct.ts" });
-    console.log(` [x] Sent '${severity}':'${message}'`); // [x] Sent 'error':'Disk full'
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+Sends MESSAGE (default "Hello World!") with routing key SEVERITY (info, warning, error, ...).`,
+    flags: { exchange: { type: "string", default: "direct_logs" }, url: { type: "string" } },
+    positionals: { name: "SEVERITY", required: 'error "Disk full"' },
+    async run({ flags, positionals, out }) {
+      const [key = "", ...words] = positionals;
+      const message = words.join(" ") || "Hello World!";
+      await withChannel(async (channel) => {
+        // Declared as the official tutorials declare it (not durable), so theirs is the same.
+        await declareExchange(channel, flags.exchange, "direct");
+        // A direct exchange gives it to the queues bound with exactly this key.
+        await publishWithConfirms(channel, key, [message], {
+          exchange: flags.exchange,
+          properties: {},
+        });
+      }, brokerOptions(flags, "emit_log_direct.ts"));
+      out.line(` [x] Sent '${key}':'${message}'`); // [x] Sent 'error':'Disk full'
+    },
+  }, args);
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -11,72 +11,61 @@
  */
 
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
-import { BrokerError, integerFlag, parseCommandLine, reportFailure } from "../../lib/mod.ts";
-import { printable, secondsFlag, UsageError, withChannel } from "../../lib/mod.ts";
+import { BrokerError, brokerOptions, integerFlag, printable, runMain } from "../../lib/mod.ts";
+import { secondsFlag, withChannel } from "../../lib/mod.ts";
 
-const USAGE = `Usage: rpc_client.ts [--queue NAME] [--url URL] [--timeout SECS] N...
-
-Asks an rpc_server.ts for fib(N) of each N (0..10000), all at once, and prints the answers.`;
 const REPLY_TO = "amq.rabbitmq.reply-to"; // direct reply-to: no reply queue to declare
 
-export async function main(args: string[]): Promise<number> {
-  try {
-    const { flags, positionals } = parseCommandLine(args, {
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage: `Usage: rpc_client.ts [--queue NAME] [--url URL] [--timeout SECS] N...
+
+Asks an rpc_server.ts for fib(N) of each N (0..10000), all at once, and prints the answers.`,
+    flags: {
       queue: { type: "string", default: "rpc_queue" },
       url: { type: "string" },
       timeout: { type: "string", default: "5" },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    if (positionals.length === 0) throw new UsageError("Missing N: rpc_client.ts 30");
-    const numbers = positionals.map((n) => integerFlag("N", n, 0));
-    const timeout = secondsFlag("timeout", flags.timeout);
-
-    await withChannel(async (channel) => {
-      // Answers arrive here, matched to their caller by correlation id.
-      const waiting = new Map<string, (answer: AMQPMessage) => void>();
-      await channel.basicConsume(
-        REPLY_TO,
-        { noAck: true, exclusive: false, tag: "", args: {} },
-        (answer) => {
-          waiting.get(answer.properties.correlationId ?? "")?.(answer);
-        },
-      );
-      const call = async (n: number) => {
-        const correlationId = crypto.randomUUID();
-        const answer = new Promise<AMQPMessage>((resolve) => waiting.set(correlationId, resolve));
-        console.log(` [x] Requesting fib(${n})`);
-        await channel.basicPublish("", flags.queue, String(n), {
-          replyTo: REPLY_TO,
-          correlationId,
+    },
+    positionals: { name: "N", required: "30" },
+    async run({ flags, positionals, out }) {
+      const numbers = positionals.map((n) => integerFlag("N", n, 0));
+      const timeout = secondsFlag("timeout", flags.timeout);
+      await withChannel(async (channel) => {
+        // Answers arrive here, each handed to its caller by correlation id, and forgotten.
+        const waiting = new Map<string, (answer: AMQPMessage) => void>();
+        await channel.basicConsume(REPLY_TO, { noAck: true }, (answer) => {
+          const id = answer.properties.correlationId ?? "";
+          waiting.get(id)?.(answer);
+          waiting.delete(id);
         });
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<never>((_, reject) => {
-          timer = setTimeout(() =>
-            reject(
-              new BrokerError(
-                `No answer to fib(${n}) from "${flags.queue}" within ${
-                  timeout / 1000
-                } s: is rpc_server.ts running?`,
-              ),
-            ), timeout);
-        });
-        const reply = (await Promise.race([answer, late]).finally(() => clearTimeout(timer)))
-          .bodyString();
-        if (reply?.startsWith("error:")) {
-          throw new BrokerError(`The server refused fib(${n}): ${printable(reply)}`);
-        }
-        console.log(` [.] Got fib(${n}) = ${printable(reply ?? "")}`); // [.] Got fib(30) = 832040
-      };
-      await Promise.all(numbers.map(call));
-    }, { url: flags.url, name: "rpc_client.ts" });
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+        const call = async (n: number) => {
+          const correlationId = crypto.randomUUID();
+          const answer = new Promise<AMQPMessage>((resolve) => waiting.set(correlationId, resolve));
+          out.line(` [x] Requesting fib(${n})`);
+          await channel.basicPublish("", flags.queue, `${n}`, { replyTo: REPLY_TO, correlationId });
+          // No answer in time: fail with one line (and stop waiting for it).
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const late = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              waiting.delete(correlationId);
+              reject(
+                new BrokerError(
+                  `No answer to fib(${n}) from "${flags.queue}" within ${timeout / 1000} s: ` +
+                    "is rpc_server.ts running?",
+                ),
+              );
+            }, timeout);
+          });
+          const message = await Promise.race([answer, late]).finally(() => clearTimeout(timer));
+          const reply = printable(message.bodyString() ?? "");
+          if (reply.startsWith("error:")) {
+            throw new BrokerError(`The server refused fib(${n}): ${reply}`);
+          }
+          out.line(` [.] Got fib(${n}) = ${reply}`); // [.] Got fib(30) = 832040
+        };
+        await Promise.all(numbers.map(call));
+      }, brokerOptions(flags, "rpc_client.ts"));
+    },
+  }, args);
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -10,14 +10,8 @@
  * @module
  */
 
-import { bodyText, declareQueue, forEachMessage, onShutdownSignal } from "../../lib/mod.ts";
-import { parseFlags, queueNameFlag, queueTypeFlags } from "../../lib/mod.ts";
-import { printable, reconnectLines, reportFailure, serve } from "../../lib/mod.ts";
-
-const USAGE = `Usage: rpc_server.ts [--queue NAME] [--queue-type T] [--url URL]
-
-Answers fib(n) requests from a queue (created as --queue-type, default quorum, if it does not
-exist) until Ctrl+C.`;
+import { brokerOptions, printable, queueNameFlag, queueTypeFlags } from "../../lib/mod.ts";
+import { reconnectLines, runConsumer, runMain } from "../../lib/mod.ts";
 
 /** fib(n), exactly, for 0 <= n <= 10000. */
 export function fib(n: number): bigint {
@@ -26,50 +20,46 @@ export function fib(n: number): bigint {
   return a;
 }
 
-export async function main(args: string[]): Promise<number> {
-  try {
-    const flags = parseFlags(args, {
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage: `Usage: rpc_server.ts [--queue NAME] [--queue-type T] [--url URL]
+
+Answers fib(n) requests from an RPC queue (created as --queue-type, default quorum, if it does not
+exist) until Ctrl+C.`,
+    flags: {
       queue: { type: "string", default: "rpc_queue" },
       "queue-type": { type: "string", default: "quorum" },
       url: { type: "string" },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-
-    const queue = queueNameFlag("queue", flags.queue);
-    const declare = queueTypeFlags(flags["queue-type"], false);
-
-    using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
-    const { signal } = shutdown;
-    await serve(async (channel) => {
-      // Shared with other servers, ours or the official tutorials': used as it is if it exists.
-      const { note } = await declareQueue(channel, queue, declare);
-      if (note) console.error(` [!] ${note}`);
-      await channel.basicQos(1, 0, false); // spread requests over the running servers
-      console.log(" [x] Awaiting RPC requests");
-      await forEachMessage(channel, queue, async (request) => {
-        const { replyTo, correlationId } = request.properties;
-        let text = "";
-        try {
-          text = bodyText(request.body);
-        } catch {
-          // not text: answered as a bad request below
-        }
-        const n = Number(text);
-        const valid = /^\d+$/.test(text) && n <= 10000;
-        console.log(valid ? ` [.] fib(${n})` : ` [!] Bad request '${printable(text)}'`);
-        const answer = valid ? String(fib(n)) : `error: expected a whole number 0..10000`;
-        if (replyTo) await channel.basicPublish("", replyTo, answer, { correlationId });
-        await request.ack(false);
-      }, { noAck: false, signal });
-    }, { url: flags.url, name: "rpc_server.ts", signal, ...reconnectLines(console.error) });
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+    },
+    async run({ flags, stop, out }) {
+      await runConsumer({
+        queue: queueNameFlag("queue", flags.queue),
+        declare: queueTypeFlags(flags["queue-type"], false), // shared with other servers: as found
+        style: "callback",
+        noAck: false,
+        prefetch: 1, // spread requests over the running servers
+        connect: brokerOptions(flags, "rpc_server.ts"),
+        stop,
+        on: {
+          declared: ({ note }) => {
+            if (note) console.error(` [!] ${note}`);
+            out.line(" [x] Awaiting RPC requests");
+          },
+          // The answer goes to the caller's replyTo address, with its correlationId.
+          message: async (request) => {
+            const text = request.bodyString() ?? ""; // bytes that are not text: a bad request
+            const valid = /^\d+$/.test(text) && Number(text) <= 10000;
+            out.line(valid ? ` [.] fib(${text})` : ` [!] Bad request '${printable(text)}'`);
+            const answer = valid
+              ? `${fib(Number(text))}`
+              : "error: expected a whole number 0..10000";
+            const { replyTo, correlationId } = request.properties;
+            if (replyTo) await request.channel.basicPublish("", replyTo, answer, { correlationId });
+          },
+          ...reconnectLines(console.error),
+        },
+      });
+    },
+  }, args);
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

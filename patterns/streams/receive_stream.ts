@@ -11,12 +11,19 @@
  * @module
  */
 
-import { declareQueue, idleTimer, integerFlag, onShutdownSignal } from "../../lib/mod.ts";
-import { parseFlags, parseStreamOffset, queueNameFlag, readStream } from "../../lib/mod.ts";
-import { reconnectLines, reportFailure, secondsFlag, serve, showBody } from "../../lib/mod.ts";
+import {
+  brokerOptions,
+  idleTimer,
+  integerFlag,
+  queueNameFlag,
+  reconnectLines,
+} from "../../lib/mod.ts";
+import { runConsumer, runMain, secondsFlag, showBody, streamOffsetFlag } from "../../lib/mod.ts";
 
-const USAGE =
-  `Usage: receive_stream.ts [--stream NAME] [--offset O] [--url URL] [--idle SECS] [--max N]
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage:
+      `Usage: receive_stream.ts [--stream NAME] [--offset O] [--url URL] [--idle SECS] [--max N]
 
 Prints the messages of a stream (default hello-stream) from an offset, until Ctrl+C.
 
@@ -24,55 +31,42 @@ Prints the messages of a stream (default hello-stream) from an offset, until Ctr
                (2026-11-28T12:00:00Z), or an interval back from now (1h, 30m, 7D)
   --idle SECS  stop after this long without a message
   --max N      stop after N messages
-  --raw        print control characters as they are (default: as escapes, \\n, \\x1b)`;
-
-export async function main(args: string[]): Promise<number> {
-  try {
-    const flags = parseFlags(args, {
+  --raw        print control characters as they are (default: as escapes, \\n, \\x1b)`,
+    flags: {
       stream: { type: "string", default: "hello-stream" },
       offset: { type: "string", default: "first" },
       url: { type: "string" },
       raw: { type: "boolean", default: false },
       idle: { type: "string" },
       max: { type: "string" },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const stream = queueNameFlag("stream", flags.stream);
-    let offset = parseStreamOffset(flags.offset);
-    const idleMs = secondsFlag("idle", flags.idle);
-    const max = integerFlag("max", flags.max);
-
-    // Stop on Ctrl+C, after --idle seconds without a message, or after --max messages.
-    using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
-    const idle = idleMs ? idleTimer(idleMs) : undefined;
-    const done = new AbortController();
-    const signal = AbortSignal.any([shutdown.signal, done.signal, idle?.signal ?? done.signal]);
-    let read = 0;
-    await serve(async (channel) => {
-      await declareQueue(channel, stream, { type: "stream" });
-      console.log(` [*] Reading '${stream}' from ${flags.offset}. To exit press CTRL+C`);
-      await readStream(channel, stream, (message, at) => {
-        idle?.reset();
-        console.log(` [x] ${showBody(message.body, flags)} at offset ${at}`); // [x] 'Hello, World!' at offset 0
-        if (at !== undefined) offset = at + 1; // after a reconnect, go on from the next one
-        if (++read === max) done.abort();
-      }, { offset, signal });
-    }, {
-      url: flags.url,
-      name: "receive_stream.ts",
-      signal,
-      ...reconnectLines(console.error, idle),
-    });
-    idle?.clear();
-    console.log(` [*] Done: ${read} messages`);
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+    },
+    async run({ flags, stop, out }) {
+      const stream = queueNameFlag("stream", flags.stream);
+      // Stop on Ctrl+C, after --idle seconds without a message, or after --max messages.
+      const idleMs = secondsFlag("idle", flags.idle);
+      const idle = idleMs ? idleTimer(idleMs) : undefined;
+      const read = await runConsumer({
+        queue: stream,
+        declare: { type: "stream" },
+        style: "callback",
+        noAck: false, // a stream is read with acks: they let the broker send more
+        prefetch: 100, // and needs a prefetch
+        offset: streamOffsetFlag("offset", flags.offset), // after a reconnect: from the next one
+        max: integerFlag("max", flags.max),
+        connect: brokerOptions(flags, "receive_stream.ts"),
+        stop: idle ? AbortSignal.any([stop, idle.signal]) : stop,
+        on: {
+          declared: () =>
+            out.line(` [*] Reading '${stream}' from ${flags.offset}. To exit press CTRL+C`),
+          message: (message, at) => {
+            idle?.reset();
+            out.line(` [x] ${showBody(message.body, flags)} at offset ${at}`); // [x] 'Hello, World!' at offset 0
+          },
+          ...reconnectLines(console.error, idle),
+        },
+      }).finally(() => idle?.clear());
+      out.line(` [*] Done: ${read} messages`);
+    },
+  }, args);
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

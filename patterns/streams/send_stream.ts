@@ -10,39 +10,28 @@
  * @module
  */
 
-import { basicPublishConfirmed, declareQueue, parseCommandLine } from "../../lib/mod.ts";
-import { queueNameFlag, reportFailure, withChannel } from "../../lib/mod.ts";
+import { brokerOptions, declareQueue, publishWithConfirms, queueNameFlag } from "../../lib/mod.ts";
+import { runMain, withChannel } from "../../lib/mod.ts";
 
-const USAGE = `Usage: send_stream.ts [--stream NAME] [--url URL] [MESSAGE...]
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage: `Usage: send_stream.ts [--stream NAME] [--url URL] [MESSAGE...]
 
-Appends MESSAGE (default "Hello, World!") to a stream (default hello-stream).`;
-
-export async function main(args: string[]): Promise<number> {
-  try {
-    const { flags, positionals } = parseCommandLine(args, {
-      stream: { type: "string", default: "hello-stream" },
-      url: { type: "string" },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const stream = queueNameFlag("stream", flags.stream);
-    const message = positionals.join(" ") || "Hello, World!";
-
-    await withChannel(async (channel) => {
-      // A stream is declared like a queue; one that exists (a queue of another type) is said.
-      const { note } = await declareQueue(channel, stream, { type: "stream" });
-      if (note) console.error(` [!] ${note}`);
-      // Confirmed: "Sent" means the message is in the log, on every replica's quorum.
-      await basicPublishConfirmed(channel, stream, [message]);
-    }, { url: flags.url, name: "send_stream.ts" });
-    console.log(` [x] Sent '${message}'`); // [x] Sent 'Hello, World!'
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+Appends MESSAGE (default "Hello, World!") to a stream (default hello-stream).`,
+    flags: { stream: { type: "string", default: "hello-stream" }, url: { type: "string" } },
+    positionals: { name: "MESSAGE" },
+    async run({ flags, positionals, out }) {
+      const stream = queueNameFlag("stream", flags.stream);
+      const message = positionals.join(" ") || "Hello, World!";
+      await withChannel(async (channel) => {
+        // A stream is declared like a queue; one that exists as a queue of another type is said.
+        const { note } = await declareQueue(channel, stream, { type: "stream" });
+        if (note) console.error(` [!] ${note}`);
+        // Confirmed: "Sent" means the message is in the log, on a quorum of its replicas.
+        await publishWithConfirms(channel, stream, [message]);
+      }, brokerOptions(flags, "send_stream.ts"));
+      out.line(` [x] Sent '${message}'`); // [x] Sent 'Hello, World!'
+    },
+  }, args);
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

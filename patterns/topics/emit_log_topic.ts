@@ -9,42 +9,30 @@
  * @module
  */
 
-import { basicPublishConfirmed, declareExchange, parseCommandLine } from "../../lib/mod.ts";
-import { reportFailure, UsageError, withChannel } from "../../lib/mod.ts";
+import { brokerOptions, declareExchange, publishWithConfirms, runMain } from "../../lib/mod.ts";
+import { withChannel } from "../../lib/mod.ts";
 
-const USAGE = `Usage: emit_log_topic.ts [--exchange NAME] [--url URL] ROUTING.KEY [MESSAGE...]
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage: `Usage: emit_log_topic.ts [--exchange NAME] [--url URL] ROUTING.KEY [MESSAGE...]
 
-Sends MESSAGE (default "Hello World!") with a routing key of dot-separated words (kern.critical).`;
-
-export async function main(args: string[]): Promise<number> {
-  try {
-    const { flags, positionals } = parseCommandLine(args, {
-      exchange: { type: "string", default: "topic_logs" },
-      url: { type: "string" },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const [key, ...words] = positionals;
-    if (!key) {
-      throw new UsageError('Missing ROUTING.KEY: emit_log_topic.ts kern.critical "message"');
-    }
-    const message = words.join(" ") || "Hello World!";
-
-    await withChannel(async (channel) => {
-      await declareExchange(channel, flags.exchange, "topic");
-      await basicPublishConfirmed(channel, key, [message], {
-        exchange: flags.exchange,
-        properties: {},
-      });
-    }, { url: flags.url, name: "emit_log_topic.ts" });
-    console.log(` [x] Sent '${key}':'${message}'`); // [x] Sent 'kern.critical':'...'
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+Sends MESSAGE (default "Hello World!") with a routing key of dot-separated words (kern.critical).`,
+    flags: { exchange: { type: "string", default: "topic_logs" }, url: { type: "string" } },
+    positionals: { name: "ROUTING.KEY", required: 'kern.critical "message"' },
+    async run({ flags, positionals, out }) {
+      const [key = "", ...words] = positionals;
+      const message = words.join(" ") || "Hello World!";
+      await withChannel(async (channel) => {
+        // Declared as the official tutorials declare it (not durable), so theirs is the same.
+        await declareExchange(channel, flags.exchange, "topic");
+        // A topic exchange gives it to the queues whose binding pattern matches the key.
+        await publishWithConfirms(channel, key, [message], {
+          exchange: flags.exchange,
+          properties: {},
+        });
+      }, brokerOptions(flags, "emit_log_topic.ts"));
+      out.line(` [x] Sent '${key}':'${message}'`); // [x] Sent 'kern.critical':'...'
+    },
+  }, args);
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

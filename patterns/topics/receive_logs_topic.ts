@@ -11,49 +11,48 @@
 
 import {
   bindExclusiveQueue,
+  brokerOptions,
   declareExchange,
   forEachMessage,
-  onShutdownSignal,
 } from "../../lib/mod.ts";
-import { parseCommandLine, reconnectLines, reportFailure, serve, showBody } from "../../lib/mod.ts";
-import { printable, UsageError } from "../../lib/mod.ts";
+import {
+  printable,
+  reconnectLines,
+  runMain,
+  showBody,
+  withReconnectingChannel,
+} from "../../lib/mod.ts";
 
-const USAGE = `Usage: receive_logs_topic.ts [--exchange NAME] [--url URL] [--raw] PATTERN...
+export const main = (args: string[]): Promise<number> =>
+  runMain({
+    usage: `Usage: receive_logs_topic.ts [--exchange NAME] [--url URL] [--raw] PATTERN...
 
 Prints messages whose routing key matches any PATTERN (kern.*, *.critical, #), until Ctrl+C.
-Control characters in a message are shown as escapes (\\n, \\x1b); --raw prints them as they are.`;
-
-export async function main(args: string[]): Promise<number> {
-  try {
-    const { flags, positionals: patterns } = parseCommandLine(args, {
+Control characters in a message are shown as escapes (\\n, \\x1b); --raw prints them as they are.`,
+    flags: {
       exchange: { type: "string", default: "topic_logs" },
       url: { type: "string" },
       raw: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    });
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    if (patterns.length === 0) {
-      throw new UsageError('Missing PATTERN: receive_logs_topic.ts "kern.*" "*.critical"');
-    }
-
-    using shutdown = onShutdownSignal({ onRepeat: () => Deno.exit(130) });
-    const { signal } = shutdown;
-    await serve(async (channel) => {
-      await declareExchange(channel, flags.exchange, "topic");
-      const queue = await bindExclusiveQueue(channel, flags.exchange, patterns);
-      console.log(" [*] Waiting for logs. To exit press CTRL+C");
-      await forEachMessage(channel, queue, (message) => {
-        const key = flags.raw ? message.routingKey : printable(message.routingKey);
-        console.log(` [x] ${key}:${showBody(message.body, flags)}`); // [x] kern.critical:'...'
-      }, { noAck: true, signal });
-    }, { url: flags.url, name: "receive_logs_topic.ts", signal, ...reconnectLines(console.error) });
-    return 0;
-  } catch (error) {
-    return reportFailure(error, console.error);
-  }
-}
+    },
+    positionals: { name: "PATTERN", required: '"kern.*" "*.critical"' },
+    async run({ flags, positionals, stop, out }) {
+      // Again after a lost connection: the exclusive queue went with the old one.
+      await withReconnectingChannel(async (channel) => {
+        await declareExchange(channel, flags.exchange, "topic");
+        // A queue of its own, named by the broker, gone when this receiver stops.
+        const queue = await bindExclusiveQueue(channel, flags.exchange, positionals);
+        out.line(" [*] Waiting for logs. To exit press CTRL+C");
+        // Auto-ack, as the tutorial: a log line missed while stopping is no loss.
+        await forEachMessage(channel, queue, (message) => {
+          const key = flags.raw ? message.routingKey : printable(message.routingKey);
+          out.line(` [x] ${key}:${showBody(message.body, flags)}`); // [x] kern.critical:'A critical kernel error'
+        }, { noAck: true, stop });
+      }, {
+        connect: brokerOptions(flags, "receive_logs_topic.ts"),
+        stop,
+        on: reconnectLines(console.error),
+      });
+    },
+  }, args);
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);
