@@ -1,5 +1,5 @@
-// Running the commands a reader is shown, exactly as written: each README `sh` block, and each
-// script's header command, as one scenario. Long-running commands (consumers, workers,
+// Running the commands a reader is shown, exactly as written: each `sh` block of the Markdown
+// files, and each folder's script header commands, as one scenario. Long-running commands (consumers, workers,
 // servers, `deno task cluster`) start first, each in a process group of its own as a terminal
 // starts a job; the rest run in order; then Ctrl+C goes to each group, and all must exit 0.
 
@@ -16,17 +16,17 @@ const READY = /Waiting for|Awaiting RPC requests|To exit press CTRL\+C|Ctrl\+C s
 /** What a permission problem looks like: a script must never need more than its command grants. */
 const PERMISSION_ERROR = /Requires \w+ access|not allowed, run with|NotCapable|PermissionDenied/;
 
-/** A sequence of commands a reader runs together: one README block, or one folder's headers. */
+/** A sequence of commands a reader runs together: one Markdown block, or one folder's headers. */
 export interface Scenario {
   name: string;
   commands: string[];
 }
 
 /**
- * The `sh` blocks of a README, one scenario each: its command lines, comments removed; a line
- * marked `# in two terminals` twice.
+ * The `sh` blocks of a Markdown file, one scenario each, named after `file` and the block's first
+ * command: its command lines, comments removed; a line marked `# in two terminals` twice.
  */
-export function readmeScenarios(markdown: string): Scenario[] {
+export function readmeScenarios(markdown: string, file = "README.md"): Scenario[] {
   const blocks = [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
   return blocks.map((block) => {
     const commands = block.split("\n").flatMap((line) => {
@@ -34,8 +34,47 @@ export function readmeScenarios(markdown: string): Scenario[] {
       if (!command) return [];
       return /# in two terminals/.test(line) ? [command, command] : [command];
     });
-    return { name: `README: ${commands[0]}`, commands };
+    return { name: `${file}: ${commands[0]}`, commands };
   });
+}
+
+/**
+ * The Markdown files a reader is shown commands in, as paths from the repository's root: every
+ * `.md` file outside dot folders, README.md first, translations left out (a zh-TW twin shows the
+ * same commands, as tests/docs_test.ts holds).
+ */
+export async function documentedFiles(folder = ""): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(`${ROOT}${folder}`)) {
+    const path = folder ? `${folder}/${entry.name}` : entry.name;
+    if (entry.isDirectory && !entry.name.startsWith(".") && entry.name !== "node_modules") {
+      if (path !== "docs/zh-TW") found.push(...await documentedFiles(path));
+    } else if (entry.isFile && entry.name.endsWith(".md") && !entry.name.endsWith(".zh-TW.md")) {
+      found.push(path);
+    }
+  }
+  if (folder) return found;
+  return found.toSorted((a, b) =>
+    Number(b === "README.md") - Number(a === "README.md") || (a < b ? -1 : 1)
+  );
+}
+
+/**
+ * The `sh` blocks of every documented file ({@linkcode documentedFiles}), in that order, each
+ * sequence of commands once: a block shown on two pages runs once.
+ */
+export async function documentedScenarios(): Promise<Scenario[]> {
+  const seen = new Set<string>();
+  const scenarios: Scenario[] = [];
+  for (const file of await documentedFiles()) {
+    for (const scenario of readmeScenarios(await Deno.readTextFile(`${ROOT}${file}`), file)) {
+      const key = scenario.commands.join("\n");
+      if (seen.has(key)) continue;
+      seen.add(key);
+      scenarios.push(scenario);
+    }
+  }
+  return scenarios;
 }
 
 /** The run commands in the headers of the scripts, examples, patterns, tools and benches. */

@@ -193,8 +193,8 @@ Deno.test("a 3-node cluster: nodes killed under producers and consumers lose not
 });
 
 Deno.test("the README's cluster commands run as written: deno task cluster, then the scripts", async (t) => {
-  const readme = await Deno.readTextFile(`${ROOT}README.md`);
-  const scenarios = readmeScenarios(readme).filter((s) =>
+  const readme = await Deno.readTextFile(`${ROOT}docs/cluster.md`);
+  const scenarios = readmeScenarios(readme, "docs/cluster.md").filter((s) =>
     s.commands.some((command) => command.startsWith("deno task cluster"))
   );
   deepEqual(scenarios.length, 1, "one README block starts the cluster");

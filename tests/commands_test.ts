@@ -1,28 +1,33 @@
-// Every command the README and the scripts' headers print, run exactly as written (through a
-// shell, with the permissions shown), against the broker at the address they grant, in a
-// virtual host of its own, so that `hello`, `task_queue` and the rest of a real broker are left
-// alone (tests/_commands.ts runs them). The README's cluster block runs in cluster_test.ts,
-// serially, as it starts three nodes.
+// Every command the documentation (each Markdown file's `sh` blocks) and the scripts' headers
+// print, run exactly as written (through a shell, with the permissions shown), against the
+// broker at the address they grant, in a virtual host of its own, so that `hello`, `task_queue`
+// and the rest of a real broker are left alone (tests/_commands.ts runs them). The translations
+// show the same commands (tests/docs_test.ts), so only the English pages run. The cluster block
+// of docs/cluster.md runs in cluster_test.ts, serially, as it starts three nodes.
 
 import { deepEqual, ok } from "node:assert/strict";
-import { headerScenarios, readmeScenarios, runScenario } from "./_commands.ts";
+import { documentedScenarios, headerScenarios, readmeScenarios, runScenario } from "./_commands.ts";
 import { BROKER_ADDRESS, ROOT, withVhost } from "./_helpers.ts";
 import { startPrivateBroker } from "../tools/private_broker.ts";
 
 /** Commands shown but not run here, and why. */
 const NOT_RUN: Record<string, string> = {
+  "deno task test:unit": "deno task test runs the unit tests as well",
   "deno task test": "it is the command running these tests",
+  "deno task check": "deno task test runs it first",
+  "deno task bench:tutorial": "minutes, and Pika; tests/bench_test.ts runs the bench with --quick",
   "deno task bench": "a minute of full load; tests/bench_test.ts runs it with --quick",
-  "deno task cluster": "three nodes: tests/cluster_test.ts runs its README block, serially",
+  "deno task cluster": "three nodes: tests/cluster_test.ts runs the block of docs/cluster.md",
   "deno run -A tools/with_broker.ts": "tests/commands_test.ts is run by it (deno task test)",
 };
 const notRun = (command: string) => Object.keys(NOT_RUN).some((c) => command.startsWith(c));
 
 const readme = await Deno.readTextFile(`${ROOT}README.md`);
+const documented = await documentedScenarios();
 
-Deno.test("every command in README.md runs as written and, if it keeps running, stops on Ctrl+C", async (t) => {
+Deno.test("every command in the Markdown files runs as written and, if it keeps running, stops on Ctrl+C", async (t) => {
   await withVhost(async (url) => {
-    for (const scenario of readmeScenarios(readme)) {
+    for (const scenario of documented) {
       if (scenario.commands.some((c) => c.startsWith("deno task cluster"))) continue;
       const commands = scenario.commands.filter((c) => /^(deno|export) /.test(c) && !notRun(c));
       if (commands.length === 0) continue;
@@ -59,8 +64,8 @@ Deno.test("every script, example and pattern shows its run command; the few not 
       ok(headers.some((c) => c.includes(`${entry.name}`) || /deno task/.test(c)), entry.name);
     }
   }
-  const shown = readmeScenarios(readme).flatMap((s) => s.commands);
-  // Only shell lines that start Deno or set a variable appear in the README's command blocks.
+  const shown = documented.flatMap((s) => s.commands);
+  // Only shell lines that start Deno or set a variable appear in the documentation's sh blocks.
   deepEqual(shown.filter((c) => !/^(deno|export) /.test(c)), []);
   for (const command of Object.keys(NOT_RUN)) {
     ok([...shown, ...headers].some((c) => c.startsWith(command)), `${command} is shown somewhere`);
