@@ -9,8 +9,7 @@ import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import process from "node:process";
 import { connect, forEachMessage, iterateMessages, publishWithConfirms } from "../lib/mod.ts";
 import { readStreamQueue } from "../lib/mod.ts";
-import { publishFrames, rawConfirms, rawConfirmSelect, rawConnect, rawConsume } from "./_raw.ts";
-import { writeFrames } from "./_raw.ts";
+import { publishFrames, rawConfirms, rawConfirmSelect, RawConnection, rawConsume } from "./_raw.ts";
 
 /** What bench.ts asks for. */
 export interface CaseSpec {
@@ -97,6 +96,9 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
   const latencies: number[] = [];
 
   const prepared: Lane[] = [];
+  const opened: RawConnection[] = [];
+  const closing: AMQPBaseClient[] = [];
+  const url = Deno.env.get("AMQP_URL")!.split(",")[0]!;
   for (let lane = 0; lane < lanes; lane++) {
     const first = lane * share;
     const last = Math.min(count, first + share);
@@ -125,8 +127,10 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
     };
     const timed: Record<CaseSpec["kind"], () => Promise<void>> = {
       "publish": async () => {
+        // Published on a connection of its own, the queue's depth watched on this one, as the
+        // ceiling does: the same work, to the same end.
         for (let i = first; i < last; i++) {
-          const sent = channel.basicPublish("", queue, body(i), properties);
+          const sent = publisher!.basicPublish("", queue, body(i), properties);
           if (i % 1000 === 999) await sent; // let the socket drain now and then
         }
         await brokerHas(channel, queue, last - first);
@@ -189,43 +193,37 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
         await listening;
       },
       "ceiling-publish": async () => {
-        const raw = await rawConnect(Deno.env.get("AMQP_URL")!.split(",")[0]!);
-        try {
-          if (spec.confirm) await rawConfirmSelect(raw);
-          const confirmed = spec.confirm ? rawConfirms(raw, last - first) : undefined;
-          await writeFrames(raw, frames!);
-          if (confirmed) {
-            if (await confirmed) throw new Error("the broker refused messages (nack)");
-          } else {
-            await brokerHas(channel, queue, last - first);
-          }
-          for (let i = first; i < last; i++) seen.see(i);
-        } finally {
-          raw.close();
+        if (spec.confirm) await rawConfirmSelect(raw!);
+        const confirmed = spec.confirm ? rawConfirms(raw!, last - first) : undefined;
+        await raw!.writeAll(frames!);
+        if (confirmed) {
+          if (await confirmed) throw new Error("the broker refused messages (nack)");
+        } else {
+          await brokerHas(channel, queue, last - first);
         }
+        for (let i = first; i < last; i++) seen.see(i);
       },
-      "ceiling-consume": async () => {
-        const raw = await rawConnect(Deno.env.get("AMQP_URL")!.split(",")[0]!);
-        try {
-          await rawConsume(
-            raw,
-            queue,
-            last - first,
-            spec.prefetch ?? 100,
-            (text) => seen.see(indexOf(text)),
-          );
-        } finally {
-          raw.close();
-        }
-      },
+      "ceiling-consume": () =>
+        rawConsume(
+          raw!,
+          queue,
+          last - first,
+          spec.prefetch ?? 100,
+          (view, start, size) => seen.see(digitsAt(view, start, size)),
+          type === "stream" ? { "x-stream-offset": "first" } : {},
+        ),
     };
-    // The ceiling's frames are built before the clock starts: only the broker's work is timed.
+    const publisher = kind === "publish"
+      ? await (await connect({ url, name: "bench publish" })).channel()
+      : undefined;
+    if (publisher) closing.push(publisher.connection);
+    // The ceiling's connection and frames are made before the clock starts, and the messages
+    // it consumes published: only the broker's work is timed.
+    const raw = kind.startsWith("ceiling") ? await RawConnection.open(url) : undefined;
+    if (raw) opened.push(raw);
     const frames = kind === "ceiling-publish"
       ? publishFrames(queue, last - first, (i) => body(first + i), persistent)
       : undefined;
-    if (kind === "ceiling-consume") {
-      await publishWithConfirms(channel, queue, bodies, { window: 1000, properties });
-    }
     prepared.push({ connection, channel, queue, run: timed[kind] });
   }
 
@@ -234,6 +232,8 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
   await Promise.all(prepared.map((lane) => lane.run()));
   const ms = performance.now() - started;
   const cpuAfter = cpuMs();
+  opened.forEach((raw) => raw.close());
+  for (const connection of closing) await connection.close();
   for (const { connection, channel, queue } of prepared) {
     await channel.queueDelete(queue, { ifUnused: false, ifEmpty: false }).catch(async () => {
       await (await connection.channel()).queueDelete(queue, { ifUnused: false, ifEmpty: false });
@@ -254,6 +254,13 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
     duplicated: seen.duplicated(),
     ...(latencies.length ? { p50: at(0.5), p99: at(0.99) } : {}),
   };
+}
+
+/** The whole number written in ASCII digits at `view[start, start + size)`. */
+function digitsAt(view: DataView, start: number, size: number): number {
+  let n = 0;
+  for (let i = start; i < start + size; i++) n = n * 10 + view.getUint8(i) - 48;
+  return n;
 }
 
 /** Resolves once `queue` holds `count` messages: when publishing without confirms is done. */

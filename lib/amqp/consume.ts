@@ -120,29 +120,81 @@ export interface IterateMessagesOptions {
  * await connection.close();
  * ```
  */
-export async function* iterateMessages(
+export function iterateMessages(
   channel: AMQPChannel,
   queue: string,
   options: IterateMessagesOptions,
-): AsyncGenerator<AMQPMessage | null, void, undefined> {
-  const { noAck, inactivityTimeout, stop } = options;
-  if (stop?.aborted) return;
-  const deliveries = await Deliveries.open(channel, queue, noAck, stop, options.arguments);
-  try {
-    while (!stop?.aborted) {
-      const message = deliveries.take();
-      if (message) {
-        yield message;
-        continue;
+): AsyncIterableIterator<AMQPMessage | null> {
+  return new MessageIterator(channel, queue, options);
+}
+
+/**
+ * iterateMessages() without an async generator: a buffered message is handed out at once, and
+ * the consumer is opened on the first `next()` and closed by `return()` (a `break`) or at the end.
+ */
+class MessageIterator implements AsyncIterableIterator<AMQPMessage | null> {
+  #deliveries: Deliveries | undefined;
+  #closing: Promise<void> | undefined;
+  /** Aborted with auto-ack: the messages the broker already let go of, handed out last. */
+  #rest: AMQPMessage[] | undefined;
+
+  constructor(
+    readonly channel: AMQPChannel,
+    readonly queue: string,
+    readonly options: IterateMessagesOptions,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<AMQPMessage | null>> {
+    const { noAck, inactivityTimeout, stop } = this.options;
+    try {
+      if (this.#closing) return await this.#done();
+      if (this.#rest) {
+        const message = this.#rest.shift();
+        return message ? { value: message, done: false } : await this.#done();
       }
-      if (deliveries.finished()) return;
-      if (await deliveries.wait(inactivityTimeout)) yield null;
+      if (!this.#deliveries && stop?.aborted) return await this.#done();
+      this.#deliveries ??= await Deliveries.open(
+        this.channel,
+        this.queue,
+        noAck,
+        stop,
+        this.options.arguments,
+      );
+      const deliveries = this.#deliveries;
+      while (!stop?.aborted) {
+        const message = deliveries.take();
+        if (message) return { value: message, done: false };
+        if (deliveries.finished()) return await this.#done();
+        if (await deliveries.wait(inactivityTimeout)) return { value: null, done: false };
+      }
+      // Stopped: no more deliveries; auto-acked messages are ours alone, so hand them out first.
+      await deliveries.cancel();
+      if (noAck) {
+        this.#rest = deliveries.rest();
+        return await this.next();
+      }
+      return await this.#done();
+    } catch (error) {
+      await this.#close().catch(() => {});
+      throw error;
     }
-    // Aborted: stop deliveries; auto-acked messages are ours alone, so hand them out first.
-    await deliveries.cancel();
-    if (noAck) yield* deliveries.rest();
-  } finally {
-    await deliveries.close();
+  }
+
+  async return(): Promise<IteratorResult<AMQPMessage | null>> {
+    return await this.#done();
+  }
+
+  async #done(): Promise<IteratorResult<AMQPMessage | null>> {
+    await this.#close();
+    return { value: undefined, done: true };
+  }
+
+  #close(): Promise<void> {
+    return this.#closing ??= this.#deliveries?.close() ?? Promise.resolve();
   }
 }
 
@@ -198,23 +250,25 @@ export async function forEachMessage(
   const { noAck, stop } = options;
   if (stop?.aborted) return;
   const deliveries = await Deliveries.open(channel, queue, noAck, stop, options.arguments);
-  // What iterating iterateMessages() does, without an async generator's cost per message.
-  const handle = async (message: AMQPMessage) => {
-    const done = onMessage(message);
-    if (done) await done;
-  };
   try {
     while (!stop?.aborted) {
-      const message = deliveries.take();
-      if (message) {
-        await handle(message);
-        continue;
+      // Every message buffered so far, in turn: a handler that returns no promise costs no
+      // await, and one that does is awaited before the next message.
+      for (let message; !stop?.aborted && (message = deliveries.take());) {
+        const done = onMessage(message);
+        if (done) await done;
       }
+      if (stop?.aborted) break;
       if (deliveries.finished()) return;
       await deliveries.wait();
     }
     await deliveries.cancel();
-    if (noAck) { for (const message of deliveries.rest()) await handle(message); }
+    if (noAck) {
+      for (const message of deliveries.rest()) {
+        const done = onMessage(message);
+        if (done) await done;
+      }
+    }
   } finally {
     await deliveries.close();
   }

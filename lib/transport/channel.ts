@@ -27,9 +27,13 @@ export interface FrameSink {
   readonly outBytes: Uint8Array;
   readonly outView: DataView;
   commit(used: number): Promise<void> | undefined;
+  /** The channel `id` is closed: a message it was receiving will not be finished. */
+  channelClosed(id: number): void;
 }
 
 const encoder = new TextEncoder();
+/** Longest an ack is held for coalescing, in milliseconds. */
+const ACK_HOLD_MS = 2;
 const NO_PROPERTIES = new Uint8Array([0, 0]);
 /** Delivery mode alone: the flag (0x1000) and the mode. */
 const DELIVERY_MODE = [1, 2].map((mode) => new Uint8Array([0x10, 0, mode]));
@@ -150,6 +154,7 @@ export class DenoChannel extends AMQPChannel {
 
   override setClosed(error?: Error): void {
     super.setClosed(error);
+    this.#sink.channelClosed(this.id);
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(error ?? new AMQPError("Channel is closed", this.connection));
@@ -206,8 +211,96 @@ export class DenoChannel extends AMQPChannel {
     return sink.commit(j - at);
   }
 
+  /**
+   * Acks are coalesced: an ack for the delivery right after every one already settled (the
+   * usual case: a consumer acks in order) is held, and the held run goes out as one
+   * basic.ack (multiple): once a quarter of the prefetch window is held (at once with a
+   * prefetch of 1 to 4), after a few milliseconds, or before any other ack, nack, reject,
+   * cancel or close of this channel. Acking each delivery up to N and acking N with `multiple`
+   * are the same to the broker, and the window keeps the broker sending meanwhile; an ack out of
+   * order is written at once, as given.
+   */
   override basicAck(deliveryTag: number, multiple = false): Promise<void> {
     if (this.closed) return super.basicAck(deliveryTag, multiple);
+    if (!multiple && deliveryTag === this.#handledThrough + 1) {
+      this.#settle(deliveryTag, false);
+      this.#ackUpTo = deliveryTag;
+      if (++this.#held >= this.#holdAtMost) this.#flushAcks();
+      else this.#flushTimer ??= setTimeout(this.#flushAcks, ACK_HOLD_MS);
+      return SENT as Promise<unknown> as Promise<void>;
+    }
+    this.#flushAcks();
+    this.#settle(deliveryTag, multiple);
+    return this.#writeAck(deliveryTag, multiple);
+  }
+
+  /** The prefetch window decides how many acks may be held ({@linkcode basicAck}). */
+  override basicQos(prefetchCount: number, prefetchSize = 0, global = false): Promise<void> {
+    this.#holdAtMost = prefetchCount === 0 ? 256 : Math.max(1, Math.floor(prefetchCount / 4));
+    return super.basicQos(prefetchCount, prefetchSize, global);
+  }
+
+  override basicNack(deliveryTag: number, requeue = false, multiple = false): Promise<void> {
+    this.#flushAcks();
+    this.#settle(deliveryTag, multiple);
+    return super.basicNack(deliveryTag, requeue, multiple);
+  }
+
+  override basicReject(deliveryTag: number, requeue = false): Promise<void> {
+    this.#flushAcks();
+    this.#settle(deliveryTag, false);
+    return super.basicReject(deliveryTag, requeue);
+  }
+
+  override close(reason?: string, code?: number): Promise<void> {
+    this.#flushAcks();
+    return super.close(reason, code);
+  }
+
+  override basicCancel(tag: string): Promise<AMQPChannel> {
+    this.#flushAcks();
+    return super.basicCancel(tag);
+  }
+
+  /** Every delivery up to this tag was acked, nacked or rejected. */
+  #handledThrough = 0;
+  /** Deliveries settled out of order, above `#handledThrough`. */
+  #handledAbove = new Set<number>();
+  /** The held acks: one basic.ack (multiple) up to this tag; 0 when none is held. */
+  #ackUpTo = 0;
+  /** How many acks are held, and how many may be. */
+  #held = 0;
+  #holdAtMost = 1;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Notes deliveries as settled (`multiple`: all up to `tag`). */
+  #settle(tag: number, multiple: boolean): void {
+    if (multiple || tag === this.#handledThrough + 1) {
+      this.#handledThrough = Math.max(this.#handledThrough, tag);
+      while (this.#handledAbove.delete(this.#handledThrough + 1)) this.#handledThrough++;
+      if (multiple) {
+        for (const t of this.#handledAbove) if (t <= tag) this.#handledAbove.delete(t);
+      }
+    } else if (tag > this.#handledThrough) this.#handledAbove.add(tag);
+  }
+
+  /** Writes the acks held for coalescing, if any: before the connection closes, say. */
+  flushAcks(): void {
+    this.#flushAcks();
+  }
+
+  /** Writes the held acks, if any. */
+  readonly #flushAcks = (): void => {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const upTo = this.#ackUpTo;
+    if (upTo === 0) return;
+    this.#ackUpTo = 0;
+    this.#held = 0;
+    if (!this.closed) this.#writeAck(upTo, true);
+  };
+
+  #writeAck(deliveryTag: number, multiple: boolean): Promise<void> {
     const sink = this.#sink;
     const at = sink.reserve(BASIC_ACK_SIZE);
     if (at < 0) return SENT as Promise<unknown> as Promise<void>; // gone: the channel hears why

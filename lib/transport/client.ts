@@ -15,8 +15,10 @@
 import { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { AMQPError } from "@cloudamqp/amqp-client/amqp-error";
+import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
 import { DenoChannel, type FrameSink } from "./channel.ts";
+import { DeliveryAssembler } from "./deliveries.ts";
 import {
   encodeMethod,
   FRAME_END,
@@ -101,6 +103,9 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
   // Per channel, what the next content frame must be: "header" after basic.deliver, get-ok or
   // return, then the body bytes still due; absent when no message is in progress.
   #content: ("header" | number)[] = [];
+  #deliveries = new DeliveryAssembler();
+  /** Deliveries that came before their consumer was registered, per channel. */
+  #awaitingConsumer = new Map<number, AMQPMessage[]>();
   #failure: Error | undefined;
   /** Waiting for the broker to lift a block (connection.unblocked) or the connection to end. */
   #unblockWaiters: (() => void)[] = [];
@@ -131,6 +136,7 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
   override connect(signal?: AbortSignal): Promise<AMQPBaseClient> {
     this.channels = [new AMQPChannel(this, 0)];
     this.#content = [];
+    this.#deliveries.clear();
     this.#failure = undefined;
     return new Promise((resolve, reject) => {
       // The signal covers the whole handshake, until connection.open-ok settles the promise.
@@ -199,6 +205,8 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
   }
 
   override close(reason?: string, code?: number): Promise<void> {
+    // Acks held for coalescing go out first: closing would otherwise requeue what was acked.
+    for (const channel of this.channels) if (channel instanceof DenoChannel) channel.flushAcks();
     if (!this.closed) this.logger?.info(`amqp: closing the connection to ${this.#address()}`);
     return super.close(reason, code);
   }
@@ -361,6 +369,12 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
           if (channel !== 0) throw new ProtocolError(501, `a heartbeat on channel ${channel}`);
           parseRun(offset);
           run = end; // dropped: heartbeats are answered on this transport's own clock
+        } else if (this.#ownDelivery(view, type, channel, offset, size)) {
+          // A consumer's delivery: read here, in place; the frames before it go first.
+          parseRun(offset);
+          run = end;
+          if (this.#conn !== conn) break;
+          this.#assemble(buffer, view, type, channel, offset + 7, size);
         } else if (this.#checkContent(view, type, channel, offset, size)) {
           // A content header with a headers table: parsed from a copy of its own.
           parseRun(offset);
@@ -377,6 +391,76 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
     parseRun(offset);
     if (this.#unblockWaiters.length > 0 && !this.blocked) this.#wakeUnblockWaiters();
     return offset;
+  }
+
+  /**
+   * Whether this frame belongs to a consumer delivery that this transport reads itself: a
+   * basic.deliver on one of its channels, or the content of one (after the order checks).
+   */
+  #ownDelivery(view: DataView, type: number, channel: number, offset: number, size: number) {
+    if (type === Frame.Method) {
+      if (view.getUint32(offset + 7) !== (60 << 16 | 60)) return false;
+      if (!(this.channels[channel] instanceof DenoChannel)) return false;
+    } else if (!this.#deliveries.assembling(channel)) return false;
+    this.#checkContent(view, type, channel, offset, size); // the order, and the body's size
+    return true;
+  }
+
+  /** Puts a delivery together from its frames and hands it to its consumer once whole. */
+  #assemble(
+    bytes: Uint8Array,
+    view: DataView,
+    type: number,
+    channel: number,
+    at: number,
+    size: number,
+  ): void {
+    const deliveries = this.#deliveries;
+    const message = type === Frame.Method
+      ? void deliveries.deliver(this.channels[channel]!, bytes, view, at)
+      : type === Frame.Header
+      ? deliveries.header(channel, bytes, view, at, this.frameMax)
+      : deliveries.body(channel, bytes, at, size);
+    if (!message) return;
+    // A consumer's first deliveries come in the same read as its basic.consume-ok, before the
+    // client has registered it (it does so a microtask later): those wait a microtask, and
+    // what comes after them on the channel waits behind them, in order.
+    const waiting = this.#awaitingConsumer.get(channel);
+    if (waiting || !message.channel.consumers.has(message.consumerTag)) {
+      if (waiting) return void waiting.push(message);
+      this.#awaitingConsumer.set(channel, [message]);
+      return queueMicrotask(() => {
+        const messages = this.#awaitingConsumer.get(channel) ?? [];
+        this.#awaitingConsumer.delete(channel);
+        messages.forEach((m) => this.#handOver(m));
+      });
+    }
+    this.#handOver(message);
+  }
+
+  /** Gives a whole delivery to its consumer. */
+  #handOver(message: AMQPMessage): void {
+    const consumer = message.channel.consumers.get(message.consumerTag);
+    if (!consumer) {
+      return this.logger?.warn(
+        "Consumer",
+        message.consumerTag,
+        "not available on",
+        message.channel.id,
+      );
+    }
+    // Straight to the consumer, in order, as the bytes are read: no microtask per message. A
+    // callback's failure surfaces as it would from the client library's own delivery.
+    try {
+      const pending = consumer.onMessage(message);
+      if (pending instanceof Promise) {
+        pending.catch((error) => this.logger?.warn("Consumer callback failed:", error));
+      }
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
 
   /**
@@ -491,6 +575,12 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
       this.#outbox = larger;
     }
     return this.#queued;
+  }
+
+  /** A channel closed: whatever message it was receiving will not be finished. */
+  channelClosed(id: number): void {
+    delete this.#content[id];
+    this.#deliveries.forget(id);
   }
 
   /** The bytes {@linkcode reserve} hands out offsets into. */
