@@ -41,7 +41,7 @@ export function readmeScenarios(markdown: string, file = "README.md"): Scenario[
 /**
  * The Markdown files a reader is shown commands in, as paths from the repository's root: every
  * `.md` file outside dot folders, README.md first, translations left out (a zh-TW twin shows the
- * same commands, as tests/docs_test.ts holds).
+ * same commands, as tests/unit/docs_test.ts holds).
  */
 export async function documentedFiles(folder = ""): Promise<string[]> {
   const found: string[] = [];

@@ -2,7 +2,7 @@
 // is asserted; the figures themselves belong in the benchmark, not in a test.
 
 import { deepEqual, match, ok } from "node:assert/strict";
-import { BROKER_URL } from "./_helpers.ts";
+import { BROKER_URL } from "../_helpers.ts";
 
 Deno.test("bench --quick writes a table, JSON and an SVG chart, with every count checked", async () => {
   const dir = await Deno.makeTempDir({ prefix: "bench-smoke-" });
@@ -11,7 +11,7 @@ Deno.test("bench --quick writes a table, JSON and an SVG chart, with every count
       args: [
         "run",
         "--allow-all",
-        new URL("../bench/bench.ts", import.meta.url).pathname,
+        new URL("../../bench/bench.ts", import.meta.url).pathname,
         "--quick",
         "--reps",
         "1",

@@ -2,8 +2,8 @@
 // group, twice through `deno task`), a second press, and SIGKILL.
 
 import { deepEqual, match, ok } from "node:assert/strict";
-import { openTerminal } from "./_terminal.ts";
-import { forBrokerAt } from "./_commands.ts";
+import { openTerminal } from "../_terminal.ts";
+import { forBrokerAt } from "../_commands.ts";
 import {
   BROKER_ADDRESS,
   depth,
@@ -14,8 +14,8 @@ import {
   runUntil,
   signalGroup,
   withQueue,
-} from "./_helpers.ts";
-import { deleteQueue, uniqueQueue } from "./_helpers.ts";
+} from "../_helpers.ts";
+import { deleteQueue, uniqueQueue } from "../_helpers.ts";
 
 const STYLES = ["callback", "get", "iterator"];
 

@@ -2,23 +2,31 @@
 // print, run exactly as written (through a shell, with the permissions shown), against the
 // broker at the address they grant, in a virtual host of its own, so that `hello`, `task_queue`
 // and the rest of a real broker are left alone (tests/_commands.ts runs them). The translations
-// show the same commands (tests/docs_test.ts), so only the English pages run. The cluster block
+// show the same commands (tests/unit/docs_test.ts), so only the English pages run. The cluster block
 // of docs/cluster.md runs in cluster_test.ts, serially, as it starts three nodes.
 
 import { deepEqual, ok } from "node:assert/strict";
-import { documentedScenarios, headerScenarios, readmeScenarios, runScenario } from "./_commands.ts";
-import { BROKER_ADDRESS, ROOT, withVhost } from "./_helpers.ts";
-import { startPrivateBroker } from "../tools/private_broker.ts";
+import {
+  documentedScenarios,
+  headerScenarios,
+  readmeScenarios,
+  runScenario,
+} from "../_commands.ts";
+import { BROKER_ADDRESS, ROOT, withVhost } from "../_helpers.ts";
+import { startPrivateBroker } from "../../tools/private_broker.ts";
 
 /** Commands shown but not run here, and why. */
 const NOT_RUN: Record<string, string> = {
   "deno task test:unit": "deno task test runs the unit tests as well",
   "deno task test": "it is the command running these tests",
   "deno task check": "deno task test runs it first",
-  "deno task bench:tutorial": "minutes, and Pika; tests/bench_test.ts runs the bench with --quick",
-  "deno task bench": "a minute of full load; tests/bench_test.ts runs it with --quick",
-  "deno task cluster": "three nodes: tests/cluster_test.ts runs the block of docs/cluster.md",
-  "deno run -A tools/with_broker.ts": "tests/commands_test.ts is run by it (deno task test)",
+  "deno task bench:tutorial":
+    "minutes, and Pika; tests/integration/bench_test.ts runs the bench with --quick",
+  "deno task bench": "a minute of full load; tests/integration/bench_test.ts runs it with --quick",
+  "deno task cluster":
+    "three nodes: tests/integration/cluster_test.ts runs the block of docs/cluster.md",
+  "deno run -A tools/with_broker.ts":
+    "tests/integration/commands_test.ts is run by it (deno task test)",
 };
 const notRun = (command: string) => Object.keys(NOT_RUN).some((c) => command.startsWith(c));
 

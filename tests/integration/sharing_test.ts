@@ -4,7 +4,7 @@
 // The Pika side is a real Pika client (tests/pika/peer.py, Debian's python3-pika).
 
 import { deepEqual, match, ok } from "node:assert/strict";
-import { declareQueue } from "../lib/mod.ts";
+import { declareQueue } from "../../lib/mod.ts";
 import {
   depth,
   numbers,
@@ -16,7 +16,7 @@ import {
   runUntil,
   withChannel,
   withQueueName,
-} from "./_helpers.ts";
+} from "../_helpers.ts";
 
 /** The Python that has Pika: Debian's, not a pyenv or venv one that may lack it. */
 const PYTHON = "/usr/bin/python3";

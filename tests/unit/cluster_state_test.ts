@@ -5,7 +5,7 @@
 // (The real --detach and --stop run in cluster_test.ts, with a cluster.)
 
 import { deepEqual, match, ok } from "node:assert/strict";
-import { ROOT, runCommand } from "./_helpers.ts";
+import { ROOT, runCommand } from "../_helpers.ts";
 
 const TASK = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks.cluster as string;
 

@@ -3,7 +3,7 @@
 // A node's distribution port takes commands from anyone who has its cookie.
 
 import { deepEqual, ok } from "node:assert/strict";
-import { ctlEnv, freePort, startPrivateBroker } from "../tools/private_broker.ts";
+import { ctlEnv, freePort, startPrivateBroker } from "../../tools/private_broker.ts";
 
 /** Every listening TCP socket: its local address and the pid that holds it. */
 async function listeners(): Promise<{ address: string; pid: number }[]> {

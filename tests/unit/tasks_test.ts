@@ -1,19 +1,20 @@
 // deno.json's tasks grant each program only what it needs: --allow-run names the programs a
-// task runs. Two keep --allow-all, each for a reason: `test` runs the test suite, and `bench`
-// reads the broker's CPU time from /proc, which Deno allows only with --allow-all.
+// task runs. Three keep --allow-all, each for a reason: `test` and `test:unit` run the test
+// suite, and `bench` reads the broker's CPU time from /proc, which Deno allows only with
+// --allow-all.
 
 import { deepEqual, ok } from "node:assert/strict";
-import { RABBITMQ_BIN_DIRS } from "../tools/private_broker.ts";
+import { RABBITMQ_BIN_DIRS } from "../../tools/private_broker.ts";
 
 const tasks: Record<string, string> = JSON.parse(
-  await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
 ).tasks;
 
-Deno.test("every task's --allow-run names its programs; only test and bench keep --allow-all", () => {
+Deno.test("every task's --allow-run names its programs; only the tests and bench keep --allow-all", () => {
   const all = Object.entries(tasks).filter(([, command]) =>
     /(^| )(-A|--allow-all)( |$)/.test(command)
   );
-  deepEqual(all.map(([name]) => name).toSorted(), ["bench", "test"]);
+  deepEqual(all.map(([name]) => name).toSorted(), ["bench", "test", "test:unit"]);
   for (const [name, command] of Object.entries(tasks)) {
     for (const part of command.split(" && ")) {
       ok(!/ --allow-run( |$)/.test(part), `${name}: a bare --allow-run in "${part}"`);

@@ -2,9 +2,9 @@
 // a TLS listener. Every script's output and errors are searched for the password.
 
 import { deepEqual, match, ok } from "node:assert/strict";
-import { startPrivateBroker } from "../tools/private_broker.ts";
-import { deleteQueue, depth, type Ran, run, runCommand, uniqueQueue } from "./_helpers.ts";
-import { watchArgv } from "./_helpers.ts";
+import { startPrivateBroker } from "../../tools/private_broker.ts";
+import { deleteQueue, depth, type Ran, run, runCommand, uniqueQueue } from "../_helpers.ts";
+import { watchArgv } from "../_helpers.ts";
 
 const PASSWORD = "pa55-Secret-93kq";
 
@@ -169,7 +169,7 @@ async function noPasswordAnywhere(port: number) {
   const secret = "s3,cr/et@x9";
   const encoded = encodeURIComponent(secret);
   const traces = [secret, encoded, "cr/et", "cr%2Fet", "et@x9", "et%40x9"];
-  const root = new URL("..", import.meta.url).pathname;
+  const root = new URL("../..", import.meta.url).pathname;
   const net = `127.0.0.1:${port},127.0.0.1:1,127.0.0.1:2`;
   const list = `amqp://alice:${encoded}@127.0.0.1:${port},127.0.0.1:${port}`;
   const check = (what: string, ran: { code: number; stdout: string; stderr: string }) => {

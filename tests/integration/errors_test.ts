@@ -1,6 +1,6 @@
 import { deepEqual, doesNotMatch, match, ok } from "node:assert/strict";
-import { declareQueue } from "../lib/mod.ts";
-import { BROKER_URL, deleteQueue, run, silentPeer, uniqueQueue, withChannel } from "./_helpers.ts";
+import { declareQueue } from "../../lib/mod.ts";
+import { BROKER_URL, deleteQueue, run, silentPeer, uniqueQueue, withChannel } from "../_helpers.ts";
 
 const SCRIPTS = ["producer.ts", "consumer.ts"];
 

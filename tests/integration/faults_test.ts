@@ -3,7 +3,7 @@
 // Each step logs its figures (sent, confirmed, received, duplicated, lost, recovery time).
 
 import { deepEqual, match, ok } from "node:assert/strict";
-import { startPrivateBroker } from "../tools/private_broker.ts";
+import { startPrivateBroker } from "../../tools/private_broker.ts";
 import {
   depth,
   drain,
@@ -15,7 +15,7 @@ import {
   runUntil,
   silentPeer,
   withQueue,
-} from "./_helpers.ts";
+} from "../_helpers.ts";
 
 const sent = (lines: string[]) => lines.filter((line) => line.startsWith(" [x] Sent")).length;
 const log = (figures: string) => console.log(`      figures: ${figures}`);

@@ -7,7 +7,7 @@
 import { deepEqual, ok } from "node:assert/strict";
 import { dirname, join, normalize } from "node:path";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
 const read = (path: string) => Deno.readTextFile(join(ROOT, path));
 const exists = (path: string) => Deno.stat(join(ROOT, path)).then(() => true, () => false);
 const tasks = Object.keys(JSON.parse(await read("deno.json")).tasks);

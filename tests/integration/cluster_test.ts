@@ -4,10 +4,10 @@
 // may be lost; streams are read from a replica. Each step logs its figures.
 
 import { deepEqual, match, ok, rejects } from "node:assert/strict";
-import { connect, declareQueue, publishWithConfirms } from "../lib/mod.ts";
-import { startPrivateCluster } from "../tools/private_cluster.ts";
-import { freePort } from "../tools/private_broker.ts";
-import { readmeScenarios, runScenario } from "./_commands.ts";
+import { connect, declareQueue, publishWithConfirms } from "../../lib/mod.ts";
+import { startPrivateCluster } from "../../tools/private_cluster.ts";
+import { freePort } from "../../tools/private_broker.ts";
+import { readmeScenarios, runScenario } from "../_commands.ts";
 import {
   depth,
   drainFast,
@@ -18,7 +18,7 @@ import {
   runCommand,
   runUntil,
   uniqueQueue,
-} from "./_helpers.ts";
+} from "../_helpers.ts";
 
 const log = (figures: string) => console.log(`      figures: ${figures}`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

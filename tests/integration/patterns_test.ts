@@ -12,7 +12,7 @@ import {
   withChannel,
   withQueue,
   withQueueName,
-} from "./_helpers.ts";
+} from "../_helpers.ts";
 
 /** A long-running pattern script, started and waiting; `stop()` sends SIGINT and returns its run. */
 async function start(script: string, args: string[]) {
@@ -307,8 +307,10 @@ Deno.test("dead-lettering: a poison job is parked exactly once, inspectable, and
   }));
 
 Deno.test("patterns: --help on stdout, exit 0, for every script", async (t) => {
-  for await (const folder of Deno.readDir(new URL("../patterns", import.meta.url))) {
-    for await (const file of Deno.readDir(new URL(`../patterns/${folder.name}`, import.meta.url))) {
+  for await (const folder of Deno.readDir(new URL("../../patterns", import.meta.url))) {
+    for await (
+      const file of Deno.readDir(new URL(`../../patterns/${folder.name}`, import.meta.url))
+    ) {
       if (!file.name.endsWith(".ts")) continue; // its README
       await t.step(`${folder.name}/${file.name}`, async () => {
         const { code, stdout, stderr } = await pattern(`${folder.name}/${file.name}`, ["--help"]);

@@ -7,7 +7,7 @@ import {
   runUntil,
   uniqueQueue,
   withChannel,
-} from "./_helpers.ts";
+} from "../_helpers.ts";
 
 Deno.test("producer.ts puts exactly 100 persistent messages, in order, in a durable quorum queue", async () => {
   const queue = uniqueQueue("producer");

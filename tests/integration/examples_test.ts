@@ -5,9 +5,9 @@
 
 import { deepEqual, doesNotMatch, match, ok } from "node:assert/strict";
 import { type AMQPChannel, AMQPClient } from "npm:@cloudamqp/amqp-client@4.1.1";
-import { BROKER_ADDRESS, rabbitmqctl, received, ROOT, runCommand } from "./_helpers.ts";
-import { runCommandUntil, signalGroup, withVhost } from "./_helpers.ts";
-import type { Ran } from "./_helpers.ts";
+import { BROKER_ADDRESS, rabbitmqctl, received, ROOT, runCommand } from "../_helpers.ts";
+import { runCommandUntil, signalGroup, withVhost } from "../_helpers.ts";
+import type { Ran } from "../_helpers.ts";
 
 const EXAMPLES = ["connect", "send", "receive_get", "receive_callback", "receive_iterator"];
 /** The one module an example may import: the client library, pinned. */

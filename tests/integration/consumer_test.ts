@@ -1,7 +1,7 @@
 import { deepEqual, match, ok } from "node:assert/strict";
-import { publishWithConfirms } from "../lib/mod.ts";
-import { BROKER_URL, depth, fill, numbers, received, run, runUntil } from "./_helpers.ts";
-import { tcpProxy, withChannel, withQueue } from "./_helpers.ts";
+import { publishWithConfirms } from "../../lib/mod.ts";
+import { BROKER_URL, depth, fill, numbers, received, run, runUntil } from "../_helpers.ts";
+import { tcpProxy, withChannel, withQueue } from "../_helpers.ts";
 
 const STYLES = ["callback", "get", "iterator"];
 

@@ -2,9 +2,9 @@
 // rules consumer.ts keeps on a stream before the broker would close anything.
 
 import { deepEqual, match, ok } from "node:assert/strict";
-import { declareQueue, publishWithConfirms } from "../lib/mod.ts";
-import { BROKER_URL, numbers, received, run, runUntil, tcpProxy } from "./_helpers.ts";
-import { withChannel, withQueueName } from "./_helpers.ts";
+import { declareQueue, publishWithConfirms } from "../../lib/mod.ts";
+import { BROKER_URL, numbers, received, run, runUntil, tcpProxy } from "../_helpers.ts";
+import { withChannel, withQueueName } from "../_helpers.ts";
 
 /** Runs receive_stream.ts and returns [body, offset] per message read. */
 async function readStreamQueue(stream: string, ...flags: string[]): Promise<string[][]> {
