@@ -42,6 +42,7 @@ export {
 export * from "./amqp/queues.ts";
 export * from "./amqp/exchanges.ts";
 export * from "./amqp/bodies.ts";
+export * from "./amqp/files.ts";
 export * from "./amqp/parking.ts";
 export * from "./amqp/publish.ts";
 export * from "./amqp/consume.ts";
@@ -51,7 +52,6 @@ export * from "./amqp/consumer.ts";
 
 export * from "./cli/exit.ts";
 export * from "./cli/env.ts";
-export * from "./cli/files.ts";
 export * from "./cli/flags.ts";
 export * from "./cli/shutdown.ts";
 export * from "./cli/output.ts";

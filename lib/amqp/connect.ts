@@ -8,7 +8,8 @@
 import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { DenoAMQPClient, type Logger } from "../transport/client.ts";
-import { BrokerError, ConfigError, ConnectError, type ConnectFailure } from "./errors.ts";
+import { BrokerError, ConnectError, type ConnectFailure } from "./errors.ts";
+import { readInputFile } from "./files.ts";
 import { replyCode } from "./errors.ts";
 import { brokerUrls, checkedFrameMax, decoded, DEFAULT_URL, maskUrl } from "./urls.ts";
 import { parseBrokerUrl, urlSettings } from "./urls.ts";
@@ -190,7 +191,9 @@ async function connectTo(url: string, options: ConnectOptions): Promise<AMQPBase
       hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1",
       port: Number(parsed.port) || (tls ? 5671 : 5672),
       tls,
-      caCerts: caFile ? [await readFile("CA file", caFile)] : undefined,
+      caCerts: caFile
+        ? [new TextDecoder().decode(await readInputFile("CA file", caFile))]
+        : undefined,
       name: options.name ?? query.name,
       heartbeat: options.heartbeat ?? query.heartbeat ?? 60,
       frameMax: checkedFrameMax(options.frameMax ?? query.frameMax ?? 8192),
@@ -219,20 +222,6 @@ async function connectTo(url: string, options: ConnectOptions): Promise<AMQPBase
     }
     if (options.abort?.aborted) throw error;
     throw describeConnectError(error, url);
-  }
-}
-
-/** A file named in the options, as text; a missing or forbidden one is a ConfigError. */
-async function readFile(what: string, path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
-      ? `not allowed, run with --allow-read=${path}`
-      : firstLineOf(error instanceof Error ? error.message : String(error));
-    throw new ConfigError(`Cannot read ${what} "${path}": ${reason}`);
   }
 }
 

@@ -5,7 +5,10 @@
  */
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
+import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
+import { forEachMessage } from "./consume.ts";
 import { ExchangeConflictError, isPreconditionFailed } from "./errors.ts";
+import { type ReconnectOptions, withReconnectingChannel } from "./reconnect.ts";
 
 /** The exchange types the tutorials use. */
 export type ExchangeKind = "fanout" | "direct" | "topic";
@@ -60,4 +63,42 @@ export async function bindExclusiveQueue(
   });
   for (const key of bindingKeys) await channel.queueBind(name, exchange, key, {});
   return name;
+}
+
+/**
+ * Options for {@linkcode subscribe}: how to connect and reconnect, when to stop, and what to
+ * tell. `ready` hears that the queue is bound (again, after a reconnect).
+ */
+export interface SubscribeOptions extends ReconnectOptions {
+  /** Told each time the queue is bound and deliveries may begin. Default: none. */
+  ready?: () => void;
+}
+
+/**
+ * Receives what `exchange` (declared as {@linkcode declareExchange} does) routes with any of
+ * `bindingKeys`, through a queue of its own, until `options.stop`: publish/subscribe, routing
+ * and topics. The queue is exclusive and server-named, so it goes when the connection does;
+ * after a lost connection a new one is bound. Messages are auto-acked, as the tutorials do: a
+ * log line missed while stopping is no loss.
+ *
+ * @example
+ * ```ts ignore
+ * await subscribe("direct_logs", "direct", ["error"], (message) => {
+ *   console.log(message.bodyString());
+ * }, { stop: AbortSignal.timeout(5000) });
+ * ```
+ */
+export function subscribe(
+  exchange: string,
+  kind: ExchangeKind,
+  bindingKeys: readonly string[],
+  onMessage: (message: AMQPMessage) => void,
+  options: SubscribeOptions = {},
+): Promise<void> {
+  return withReconnectingChannel(async (channel) => {
+    await declareExchange(channel, exchange, kind);
+    const queue = await bindExclusiveQueue(channel, exchange, bindingKeys);
+    options.ready?.();
+    await forEachMessage(channel, queue, onMessage, { noAck: true, stop: options.stop });
+  }, options);
 }

@@ -12,7 +12,7 @@ import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DenoChannel } from "../transport/channel.ts";
 import type { DenoAMQPClient } from "../transport/client.ts";
-import type { ConnectOptions } from "./connect.ts";
+import { type ConnectOptions, withChannel } from "./connect.ts";
 import { MessageTooLargeError, PublishNackedError } from "./errors.ts";
 import { type ReconnectEvents, type RetryOptions, withReconnect } from "./reconnect.ts";
 
@@ -107,6 +107,39 @@ export function publishWithConfirms(
   options: PublishOptions = {},
 ): Promise<number> {
   return publishFrom(channel, routingKey, bodies, 0, options);
+}
+
+/**
+ * Options for {@linkcode sendOne}: where to connect, the exchange and properties, and what to
+ * do on the channel first (declare the queue or exchange).
+ */
+export interface SendOneOptions extends Pick<PublishOptions, "exchange" | "properties"> {
+  /** Where and how to connect. Default: {@linkcode connect}'s defaults. */
+  connect?: ConnectOptions;
+  /** Runs on the channel before publishing, e.g. to declare the queue. Default: none. */
+  prepare?: (channel: AMQPChannel) => Promise<unknown>;
+}
+
+/**
+ * Connects, publishes one message and resolves once the broker has confirmed it, then closes:
+ * what a script that sends one task or one log line does.
+ *
+ * @example
+ * ```ts ignore
+ * await sendOne("task_queue", "A task...", {
+ *   prepare: (channel) => declareQueue(channel, "task_queue"),
+ * });
+ * ```
+ */
+export function sendOne(
+  routingKey: string,
+  body: string | Uint8Array,
+  options: SendOneOptions = {},
+): Promise<void> {
+  return withChannel(async (channel) => {
+    await options.prepare?.(channel);
+    await publishWithConfirms(channel, routingKey, [body], options);
+  }, options.connect);
 }
 
 /** {@linkcode publishWithConfirms}, numbering the bodies from `first` (a run resumed). */

@@ -9,7 +9,7 @@
 import type { ConnectOptions } from "../amqp/connect.ts";
 import { DEFAULT_URL } from "../amqp/urls.ts";
 import { UsageError } from "./exit.ts";
-import { readInputFile } from "./files.ts";
+import { readInputFile } from "../amqp/files.ts";
 
 /**
  * The environment variables the scripts read, all matched by `--allow-env="AMQP_*"`.

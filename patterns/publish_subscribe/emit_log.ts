@@ -9,29 +9,16 @@
  * @module
  */
 
-import { brokerOptions, declareExchange, publishWithConfirms, runMain } from "../../lib/mod.ts";
-import { withChannel } from "../../lib/mod.ts";
+import { logEmitter } from "../_logs.ts";
 
-export const main = (args: string[]): Promise<number> =>
-  runMain({
-    usage: `Usage: emit_log.ts [--exchange NAME] [--url URL] [MESSAGE...]
+// Output: [x] Sent 'info: Hello World!'
+export const main = logEmitter({
+  name: "emit_log.ts",
+  usage: `Usage: emit_log.ts [--exchange NAME] [--url URL] [MESSAGE...]
 
 Sends MESSAGE (default "info: Hello World!") to every receiver through a fanout exchange.`,
-    flags: { exchange: { type: "string", default: "logs" }, url: { type: "string" } },
-    positionals: { name: "MESSAGE" },
-    async run({ flags, positionals, out }) {
-      const message = positionals.join(" ") || "info: Hello World!";
-      await withChannel(async (channel) => {
-        // Declared as the official tutorials declare it (not durable), so theirs is the same.
-        await declareExchange(channel, flags.exchange, "fanout");
-        // A fanout exchange copies a message to every queue bound to it; it ignores the routing key.
-        await publishWithConfirms(channel, "", [message], {
-          exchange: flags.exchange,
-          properties: {},
-        });
-      }, brokerOptions(flags, "emit_log.ts"));
-      out.line(` [x] Sent '${message}'`); // [x] Sent 'info: Hello World!'
-    },
-  }, args);
+  kind: "fanout", // a fanout exchange copies each message to every queue bound to it
+  exchange: "logs",
+}, "info: Hello World!");
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -9,42 +9,17 @@
  * @module
  */
 
-import {
-  bindExclusiveQueue,
-  brokerOptions,
-  declareExchange,
-  forEachMessage,
-} from "../../lib/mod.ts";
-import { reconnectLines, runMain, showBody, withReconnectingChannel } from "../../lib/mod.ts";
+import { logReceiver } from "../_logs.ts";
 
-export const main = (args: string[]): Promise<number> =>
-  runMain({
-    usage: `Usage: receive_logs.ts [--exchange NAME] [--url URL] [--raw]
+// Output: [x] 'info: Hello World!'
+export const main = logReceiver({
+  name: "receive_logs.ts",
+  usage: `Usage: receive_logs.ts [--exchange NAME] [--url URL] [--raw]
 
 Prints every message sent to a fanout exchange, until Ctrl+C. Control characters in a message
 are shown as escapes (\\n, \\x1b); --raw prints them as they are.`,
-    flags: {
-      exchange: { type: "string", default: "logs" },
-      url: { type: "string" },
-      raw: { type: "boolean", default: false },
-    },
-    async run({ flags, stop, out }) {
-      // Again after a lost connection: the exclusive queue went with the old one.
-      await withReconnectingChannel(async (channel) => {
-        await declareExchange(channel, flags.exchange, "fanout");
-        // A queue of its own, named by the broker, gone when this receiver stops.
-        const queue = await bindExclusiveQueue(channel, flags.exchange, [""]);
-        out.line(" [*] Waiting for logs. To exit press CTRL+C");
-        // Auto-ack, as the tutorial: a log line missed while stopping is no loss.
-        await forEachMessage(channel, queue, (message) => {
-          out.line(` [x] ${showBody(message.body, flags)}`); // [x] 'info: Hello World!'
-        }, { noAck: true, stop });
-      }, {
-        connect: brokerOptions(flags, "receive_logs.ts"),
-        stop,
-        on: reconnectLines(console.error),
-      });
-    },
-  }, args);
+  kind: "fanout", // a fanout exchange copies each message to every queue bound to it
+  exchange: "logs",
+});
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -9,30 +9,17 @@
  * @module
  */
 
-import { brokerOptions, declareExchange, publishWithConfirms, runMain } from "../../lib/mod.ts";
-import { withChannel } from "../../lib/mod.ts";
+import { logEmitter } from "../_logs.ts";
 
-export const main = (args: string[]): Promise<number> =>
-  runMain({
-    usage: `Usage: emit_log_direct.ts [--exchange NAME] [--url URL] SEVERITY [MESSAGE...]
+// Output: [x] Sent 'error':'Disk full'
+export const main = logEmitter({
+  name: "emit_log_direct.ts",
+  usage: `Usage: emit_log_direct.ts [--exchange NAME] [--url URL] SEVERITY [MESSAGE...]
 
 Sends MESSAGE (default "Hello World!") with routing key SEVERITY (info, warning, error, ...).`,
-    flags: { exchange: { type: "string", default: "direct_logs" }, url: { type: "string" } },
-    positionals: { name: "SEVERITY", required: 'error "Disk full"' },
-    async run({ flags, positionals, out }) {
-      const [key = "", ...words] = positionals;
-      const message = words.join(" ") || "Hello World!";
-      await withChannel(async (channel) => {
-        // Declared as the official tutorials declare it (not durable), so theirs is the same.
-        await declareExchange(channel, flags.exchange, "direct");
-        // A direct exchange gives it to the queues bound with exactly this key.
-        await publishWithConfirms(channel, key, [message], {
-          exchange: flags.exchange,
-          properties: {},
-        });
-      }, brokerOptions(flags, "emit_log_direct.ts"));
-      out.line(` [x] Sent '${key}':'${message}'`); // [x] Sent 'error':'Disk full'
-    },
-  }, args);
+  kind: "direct", // a direct exchange routes by the exact routing key
+  exchange: "direct_logs",
+  keys: { name: "SEVERITY", example: 'error "Disk full"' },
+}, "Hello World!");
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

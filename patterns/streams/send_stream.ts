@@ -10,8 +10,7 @@
  * @module
  */
 
-import { brokerOptions, declareQueue, publishWithConfirms, queueNameFlag } from "../../lib/mod.ts";
-import { runMain, withChannel } from "../../lib/mod.ts";
+import { brokerOptions, declareQueue, queueNameFlag, runMain, sendOne } from "../../lib/mod.ts";
 
 export const main = (args: string[]): Promise<number> =>
   runMain({
@@ -23,13 +22,15 @@ Appends MESSAGE (default "Hello, World!") to a stream (default hello-stream).`,
     async run({ flags, positionals, out }) {
       const stream = queueNameFlag("stream", flags.stream);
       const message = positionals.join(" ") || "Hello, World!";
-      await withChannel(async (channel) => {
-        // A stream is declared like a queue; one that exists as a queue of another type is said.
-        const { note } = await declareQueue(channel, stream, { type: "stream" });
-        if (note) console.error(` [!] ${note}`);
-        // Confirmed: "Sent" means the message is in the log, on a quorum of its replicas.
-        await publishWithConfirms(channel, stream, [message]);
-      }, brokerOptions(flags, "send_stream.ts"));
+      // A stream is declared like a queue (one that exists as a queue of another type is said).
+      // Confirmed: "Sent" means the message is in the log, on a quorum of its replicas.
+      await sendOne(stream, message, {
+        connect: brokerOptions(flags, "send_stream.ts"),
+        prepare: async (channel) => {
+          const { note } = await declareQueue(channel, stream, { type: "stream" });
+          if (note) console.error(` [!] ${note}`);
+        },
+      });
       out.line(` [x] Sent '${message}'`); // [x] Sent 'Hello, World!'
     },
   }, args);

@@ -9,30 +9,17 @@
  * @module
  */
 
-import { brokerOptions, declareExchange, publishWithConfirms, runMain } from "../../lib/mod.ts";
-import { withChannel } from "../../lib/mod.ts";
+import { logEmitter } from "../_logs.ts";
 
-export const main = (args: string[]): Promise<number> =>
-  runMain({
-    usage: `Usage: emit_log_topic.ts [--exchange NAME] [--url URL] ROUTING.KEY [MESSAGE...]
+// Output: [x] Sent 'kern.critical':'A critical kernel error'
+export const main = logEmitter({
+  name: "emit_log_topic.ts",
+  usage: `Usage: emit_log_topic.ts [--exchange NAME] [--url URL] ROUTING.KEY [MESSAGE...]
 
 Sends MESSAGE (default "Hello World!") with a routing key of dot-separated words (kern.critical).`,
-    flags: { exchange: { type: "string", default: "topic_logs" }, url: { type: "string" } },
-    positionals: { name: "ROUTING.KEY", required: 'kern.critical "message"' },
-    async run({ flags, positionals, out }) {
-      const [key = "", ...words] = positionals;
-      const message = words.join(" ") || "Hello World!";
-      await withChannel(async (channel) => {
-        // Declared as the official tutorials declare it (not durable), so theirs is the same.
-        await declareExchange(channel, flags.exchange, "topic");
-        // A topic exchange gives it to the queues whose binding pattern matches the key.
-        await publishWithConfirms(channel, key, [message], {
-          exchange: flags.exchange,
-          properties: {},
-        });
-      }, brokerOptions(flags, "emit_log_topic.ts"));
-      out.line(` [x] Sent '${key}':'${message}'`); // [x] Sent 'kern.critical':'...'
-    },
-  }, args);
+  kind: "topic", // a topic exchange matches dotted keys against patterns (* one word, # zero or more)
+  exchange: "topic_logs",
+  keys: { name: "ROUTING.KEY", example: 'kern.critical "message"' },
+}, "Hello World!");
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

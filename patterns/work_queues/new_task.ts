@@ -9,8 +9,8 @@
  * @module
  */
 
-import { brokerOptions, declareQueue, publishWithConfirms, queueNameFlag } from "../../lib/mod.ts";
-import { queueTypeFlags, runMain, withChannel } from "../../lib/mod.ts";
+import { brokerOptions, declareQueue, queueNameFlag, queueTypeFlags } from "../../lib/mod.ts";
+import { runMain, sendOne } from "../../lib/mod.ts";
 
 export const main = (args: string[]): Promise<number> =>
   runMain({
@@ -28,14 +28,15 @@ if it does not exist) as a persistent message; each "." is a second of work.`,
       const task = positionals.join(" ") || "Hello World!";
       const queue = queueNameFlag("queue", flags.queue);
       const declare = queueTypeFlags(flags["queue-type"], false);
-      await withChannel(async (channel) => {
-        // Durable queue, persistent message: the task survives a broker restart. A queue
-        // another program made first is used as it is.
-        const { note } = await declareQueue(channel, queue, declare);
-        if (note) console.error(` [!] ${note}`);
-        // Confirmed: "Sent" means the broker has it.
-        await publishWithConfirms(channel, queue, [task]);
-      }, brokerOptions(flags, "new_task.ts"));
+      // Durable queue, persistent message: the task survives a broker restart. A queue another
+      // program made first is used as it is. Confirmed: "Sent" means the broker has it.
+      await sendOne(queue, task, {
+        connect: brokerOptions(flags, "new_task.ts"),
+        prepare: async (channel) => {
+          const { note } = await declareQueue(channel, queue, declare);
+          if (note) console.error(` [!] ${note}`);
+        },
+      });
       out.line(` [x] Sent '${task}'`); // [x] Sent 'Hello...'
     },
   }, args);

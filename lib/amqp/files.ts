@@ -1,22 +1,24 @@
 /**
- * Reading a file the user named (a flag or an environment variable), with a one-line error.
+ * Reading a file someone named (a CA file, a password file, a body to send), with a one-line
+ * error.
  *
  * @module
  */
 
-import { UsageError } from "./exit.ts";
+import { ConfigError } from "./errors.ts";
 
 /**
- * Reads a file named by a flag or an environment variable. A missing or forbidden file is a
- * {@linkcode UsageError} that names it and the fix (`--allow-read=PATH`).
+ * Reads the file at `path`; `what` says what it is for (`"CA file"`, `"--body-file"`). A missing
+ * or forbidden file is a {@linkcode ConfigError} that names it and the fix
+ * (`--allow-read=PATH`).
  *
  * @example
  * ```ts
  * import { rejects } from "node:assert/strict";
  * import { readInputFile } from "./files.ts";
- * import { UsageError } from "./exit.ts";
+ * import { ConfigError } from "./errors.ts";
  *
- * await rejects(readInputFile("--body-file", "/no/such/file"), UsageError);
+ * await rejects(readInputFile("--body-file", "/no/such/file"), ConfigError);
  * ```
  */
 export async function readInputFile(what: string, path: string): Promise<Uint8Array> {
@@ -28,6 +30,6 @@ export async function readInputFile(what: string, path: string): Promise<Uint8Ar
       : error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
       ? `not allowed, run with --allow-read=${path}`
       : (error instanceof Error ? error.message : String(error)).split("\n")[0];
-    throw new UsageError(`Cannot read ${what} "${path}": ${reason}`);
+    throw new ConfigError(`Cannot read ${what} "${path}": ${reason}`);
   }
 }
