@@ -14,7 +14,7 @@
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
-import { setTimeout as sleep } from "node:timers/promises";
+import { delay } from "./delay.ts";
 
 /**
  * Options for {@linkcode pollMessage}.
@@ -63,7 +63,7 @@ export async function pollMessage(
   while (!stop?.aborted) {
     const message = await channel.basicGet(queue, { noAck });
     if (message) return message;
-    await sleep(pollInterval, undefined, { signal: stop }).catch(() => {}); // stopped: loop ends
+    await delay(pollInterval, stop).catch(() => {}); // stopped: loop ends
   }
   return null;
 }

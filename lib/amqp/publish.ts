@@ -9,7 +9,7 @@
 import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
-import { setTimeout as sleep } from "node:timers/promises";
+import { delay } from "./delay.ts";
 import { DenoChannel } from "../transport/channel.ts";
 import type { DenoAMQPClient } from "../transport/client.ts";
 import { type ConnectOptions, withChannel } from "./connect.ts";
@@ -414,7 +414,7 @@ export async function publishReliably(
         report.resent += sentUpTo - report.confirmed;
         on.nacked?.(error, pause);
         await channel.close().catch(() => {});
-        await sleep(pause, undefined, { signal: stop }).catch(() => {}); // a stop ends the wait
+        await delay(pause, stop).catch(() => {}); // a stop ends the wait
         pause = Math.min(maxDelay, pause * 2);
       }
     }

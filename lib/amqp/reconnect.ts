@@ -9,7 +9,7 @@
 
 import type { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
-import { setTimeout as sleep } from "node:timers/promises";
+import { delay } from "./delay.ts";
 import { brokerIndex, connectedTo, connectFrom, type ConnectOptions } from "./connect.ts";
 
 /**
@@ -157,10 +157,10 @@ async function reconnect(
 ): Promise<AMQPBaseClient> {
   const { initialDelay = 100, maxDelay = 5000, giveUpAfter = 60_000 } = options.retry ?? {};
   for (let attempt = 0;; attempt++) {
-    const delay = Math.min(maxDelay, initialDelay * 2 ** attempt);
+    const wait = Math.min(maxDelay, initialDelay * 2 ** attempt);
     // Jitter, so that many clients do not come back in lockstep. Rejects with the stop's
     // reason when the caller stops waiting.
-    await sleep(delay / 2 + Math.random() * delay / 2, undefined, { signal: options.stop });
+    await delay(wait / 2 + Math.random() * wait / 2, options.stop);
     try {
       return await connectFrom({ ...options.connect, abort: options.stop }, startAt);
     } catch (error) {

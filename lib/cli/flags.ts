@@ -5,7 +5,8 @@
  * @module
  */
 
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+// Types only: node:util itself is not loaded (it costs a script's start-up several ms).
+import type { parseArgs, ParseArgsOptionsConfig } from "node:util";
 import { UsageError } from "./exit.ts";
 import type { DeclareQueueOptions, QueueType } from "../amqp/queues.ts";
 import type { StreamOffset } from "../amqp/streams.ts";
@@ -25,10 +26,9 @@ export type FlagValues<T extends ParseArgsOptionsConfig> = ReturnType<
 >["values"];
 
 /**
- * Parses `args` strictly with `node:util`'s `parseArgs`: unknown flags, missing values and
- * stray arguments become a {@linkcode UsageError}. A value that starts with a dash
- * (`--count -5`) is taken as the flag's value, so that it is judged by what the flag expects
- * rather than called ambiguous.
+ * Parses `args` strictly, with options declared as `node:util`'s `parseArgs` declares them:
+ * unknown flags, missing values and stray arguments become a {@linkcode UsageError}
+ * ({@linkcode parseCommandLine} says how values are read).
  *
  * @example
  * ```ts
@@ -54,7 +54,10 @@ export function parseFlags<T extends ParseArgsOptionsConfig>(
 
 /**
  * Like {@linkcode parseFlags}, for commands that also take arguments: returns the flags and the
- * positional arguments (`emit_log_direct.ts error "Disk full"`).
+ * positional arguments (`emit_log_direct.ts error "Disk full"`). Flags are long (`--name value`
+ * or `--name=value`); a value that starts with a dash (`--count -5`) is taken as the flag's
+ * value, so that it is judged by what the flag expects, unless it is another flag, which means
+ * the value was forgotten. Everything after `--` is an argument.
  *
  * @example
  * ```ts
@@ -71,44 +74,47 @@ export function parseCommandLine<T extends ParseArgsOptionsConfig>(
   args: string[],
   options: T,
 ): { flags: FlagValues<T>; positionals: string[] } {
-  try {
-    const { values, positionals } = parseArgs({
-      args: joinDashValues(args, options),
-      options,
-      strict: true,
-      allowPositionals: true,
-    });
-    return { flags: values, positionals };
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    const text = error instanceof Error ? error.message : String(error);
-    throw new UsageError(text.split(". ")[0]!.replace(/^Unknown option/, "Unknown flag"));
+  const values: Record<string, unknown> = {};
+  for (const [name, option] of Object.entries(options)) {
+    if (option.default !== undefined) values[name] = option.default;
   }
-}
-
-/**
- * `--count -5` becomes `--count=-5` so that the value reaches its check; `--queue --url x`
- * (a forgotten value) is named as such.
- */
-function joinDashValues(args: string[], options: ParseArgsOptionsConfig): string[] {
-  const out: string[] = [];
+  const positionals: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    const name = arg.match(/^--([^=]+)$/)?.[1];
-    const next = args[i + 1];
-    if (arg === "--") return [...out, ...args.slice(i)];
-    if (name && options[name]?.type === "string" && next?.startsWith("-") && next !== "-") {
-      const flag = next.match(/^--?([^=]+)/)?.[1];
-      const known = flag !== undefined &&
-        Object.entries(options).some(([long, o]) => long === flag || o.short === flag);
-      if (known) throw new UsageError(`Missing the value of --${name} (found ${next} instead)`);
-      out.push(`${arg}=${next}`);
-      i++;
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
       continue;
     }
-    out.push(arg);
+    const [, name = arg, inline] = arg.match(/^--([^=]+)(?:=([\s\S]*))?$/) ?? [];
+    const option = Object.hasOwn(options, name) ? options[name] : undefined;
+    if (!option) {
+      throw new UsageError(`Unknown flag '${name.startsWith("-") ? name : `--${name}`}'`);
+    }
+    if (option.type === "boolean") {
+      if (inline !== undefined) {
+        throw new UsageError(`Cannot use --${name}=${inline}: --${name} takes no value`);
+      }
+      values[name] = true;
+      continue;
+    }
+    if (inline !== undefined) {
+      values[name] = inline;
+      continue;
+    }
+    const next = args[i + 1];
+    if (next === undefined) throw new UsageError(`Missing the value of --${name}`);
+    const flag = next.match(/^--([^=]+)/)?.[1];
+    if (flag !== undefined && Object.hasOwn(options, flag)) {
+      throw new UsageError(`Missing the value of --${name} (found ${next} instead)`);
+    }
+    values[name] = next;
+    i++;
   }
-  return out;
+  return { flags: values as FlagValues<T>, positionals };
 }
 
 /**
