@@ -3,7 +3,7 @@
 // and the broker's persistent publish ceiling at the same count (bench/_raw.ts), so that anyone
 // can see the cost grow with the count, and memory not.
 
-import type { CaseResult } from "./_case.ts";
+import type { CaseResult, CaseSpec } from "./_case.ts";
 import { withChannel } from "../lib/mod.ts";
 import { scriptArgv } from "../tools/_scripts.ts";
 
@@ -14,6 +14,8 @@ export interface ScaleRow {
   consumer: { ms: number; rate: number; peakKiB: number };
   /** The broker's persistent publish ceiling at this count, messages a second. */
   ceiling: number;
+  /** The broker's consume ceiling (prefetch 1000, durable messages) at this count. */
+  consumeCeiling: number;
 }
 
 /** Runs a script to completion; its wall time and peak resident memory (from /proc). */
@@ -22,15 +24,19 @@ async function timedScript(
   script: string,
   args: string[],
 ): Promise<{ ms: number; peakKiB: number }> {
+  // Its output goes to a file, as a user's `> out.txt` would: a line per message, written.
+  const dir = await Deno.makeTempDir({ prefix: "bench-scale-" });
+  using output = await Deno.open(`${dir}/out.txt`, { write: true, createNew: true, mode: 0o600 });
   const started = performance.now();
   const [deno, ...argv] = scriptArgv(script, args, { url });
   const child = new Deno.Command(deno!, {
     args: argv,
     env: { AMQP_URL: url },
     stdin: "null",
-    stdout: "null", // piped output: a line per message, written and dropped
+    stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const written = child.stdout.pipeTo(output.writable, { preventClose: true });
   let peakKiB = 0;
   const poll = setInterval(() => {
     try {
@@ -40,12 +46,35 @@ async function timedScript(
       // gone already
     }
   }, 20);
-  const { code, stderr } = await child.output();
+  const [{ code }, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+    written,
+  ]);
   clearInterval(poll);
+  await Deno.remove(dir, { recursive: true });
   if (code !== 0) {
-    throw new Error(`${script}: exit ${code}: ${new TextDecoder().decode(stderr).trim()}`);
+    throw new Error(`${script}: exit ${code}: ${stderr.trim()}`);
   }
   return { ms: performance.now() - started, peakKiB };
+}
+
+/** One bench case (bench/_case.ts) as a process of its own, on a queue of its own. */
+async function runCase(url: string, spec: Omit<CaseSpec, "queue">): Promise<CaseResult> {
+  const queue = `bench.scale.${spec.kind}.${crypto.randomUUID().slice(0, 8)}`;
+  const [deno, ...argv] = scriptArgv("bench/_case.ts", [JSON.stringify({ ...spec, queue })], {
+    url,
+  });
+  const { success, stdout, stderr } = await new Deno.Command(deno!, {
+    args: argv,
+    env: { AMQP_URL: url },
+  }).output();
+  if (!success) throw new Error(new TextDecoder().decode(stderr).trim());
+  const result = JSON.parse(new TextDecoder().decode(stdout)) as CaseResult;
+  if (result.lost || result.duplicated) {
+    throw new Error(`${spec.kind}: ${result.lost} lost, ${result.duplicated} duplicated`);
+  }
+  return result;
 }
 
 /** Sizes from 10^3 up to `max`, by powers of ten. */
@@ -80,19 +109,18 @@ export async function scaleRows(
       "--queue-type",
       "classic",
       "--prefetch",
-      "100",
+      "1000",
       "--max",
       `${count}`,
     ]);
-    progress(`[scale] the broker's ceiling, ${count} persistent messages`);
-    const spec = { kind: "ceiling-publish", count, persistent: true, queue: `${queue}.ceiling` };
-    const [deno, ...argv] = scriptArgv("bench/_case.ts", [JSON.stringify(spec)], { url });
-    const { success, stdout, stderr } = await new Deno.Command(deno!, {
-      args: argv,
-      env: { AMQP_URL: url },
-    }).output();
-    if (!success) throw new Error(new TextDecoder().decode(stderr).trim());
-    const ceiling = JSON.parse(new TextDecoder().decode(stdout)) as CaseResult;
+    progress(`[scale] the broker's ceilings, ${count} persistent messages`);
+    const ceiling = await runCase(url, { kind: "ceiling-publish", persistent: true, count });
+    const consumeCeiling = await runCase(url, {
+      kind: "ceiling-consume",
+      persistent: true,
+      prefetch: 1000,
+      count,
+    });
     // consumer.ts --max leaves the emptied queue; remove it (here: a child's argv would show
     // the URL, password and all, to anyone who lists processes).
     await withChannel((channel) => channel.queueDelete(queue), { url, name: "bench --scale" });
@@ -101,6 +129,7 @@ export async function scaleRows(
       producer: { ...produced, rate: (count / produced.ms) * 1000 },
       consumer: { ...consumed, rate: (count / consumed.ms) * 1000 },
       ceiling: (count / ceiling.ms) * 1000,
+      consumeCeiling: (count / consumeCeiling.ms) * 1000,
     });
   }
   return rows;
@@ -112,7 +141,9 @@ export function scaleTable(rows: ScaleRow[], broker: string): { text: string; sv
   const n = (x: number) => Math.round(x).toLocaleString("en");
   const lines = [
     `producer.ts and consumer.ts as processes, classic durable queue, broker ${broker}`,
-    `${"messages".padEnd(11)} ${"producer.ts".padEnd(34)} ${"ceiling".padEnd(14)} ${"consumer.ts"}`,
+    `${"messages".padEnd(11)} ${"producer.ts".padEnd(34)} ${"ceiling".padEnd(14)} ${
+      "consumer.ts --prefetch 1000 > file".padEnd(36)
+    } ceiling`,
   ];
   for (const r of rows) {
     lines.push(
@@ -121,8 +152,10 @@ export function scaleTable(rows: ScaleRow[], broker: string): { text: string; sv
           mib(r.producer.peakKiB)
         } MiB`.padEnd(34)
       } ${`${(r.producer.rate / r.ceiling).toFixed(2)} of ${n(r.ceiling)}`.padEnd(14)} ${
-        (r.consumer.ms / 1000).toFixed(1)
-      } s, ${n(r.consumer.rate)} msg/s, ${mib(r.consumer.peakKiB)} MiB`,
+        `${(r.consumer.ms / 1000).toFixed(1)} s, ${n(r.consumer.rate)} msg/s, ${
+          mib(r.consumer.peakKiB)
+        } MiB`.padEnd(36)
+      } ${(r.consumer.rate / r.consumeCeiling).toFixed(2)} of ${n(r.consumeCeiling)}`,
     );
   }
   // Two panels, log-scaled count on x: rate (msg/s) and peak memory (MiB).
@@ -157,7 +190,8 @@ export function scaleTable(rows: ScaleRow[], broker: string): { text: string; sv
       h + 90
     }" font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n` +
     panel(0, "msg/s", [
-      ["broker ceiling (persistent)", "#9d9d9d", (r) => r.ceiling],
+      ["broker ceiling (persistent publish)", "#9d9d9d", (r) => r.ceiling],
+      ["broker ceiling (consume)", "#c7c7c7", (r) => r.consumeCeiling],
       ["producer.ts", "#4c78a8", (r) => r.producer.rate],
       ["consumer.ts", "#f58518", (r) => r.consumer.rate],
     ]) + "\n" +

@@ -21,7 +21,7 @@ import type { CaseResult, CaseSpec } from "./_case.ts";
 import { brokerAddresses, brokerUrls, integerFlag, maskUrl, parseFlags } from "../lib/mod.ts";
 import { reportFailure, resolveUrl } from "../lib/mod.ts";
 import { scriptArgv } from "../tools/_scripts.ts";
-import { median, spread, type TutorialRow, tutorialTimes } from "./tutorial.ts";
+import { median, spread, type TutorialRow, tutorialTable, tutorialTimes } from "./tutorial.ts";
 import { scaleRows, scaleTable } from "./_scale.ts";
 
 const USAGE = `Usage: bench.ts [--quick] [--reps N] [--cluster] [--scale] [--json FILE] [--svg FILE]
@@ -43,6 +43,11 @@ interface Case {
   spec: Omit<CaseSpec, "queue">;
   /** The broker ceiling this case is a fraction of. */
   ceiling?: string;
+  /**
+   * Bound by round trips (basic.get, prefetch 1): shown as a fraction of one message per round
+   * trip (the latency case's p50) instead of a ceiling.
+   */
+  roundTrip?: boolean;
   /** Runs again on the cluster with --cluster. */
   cluster?: boolean;
 }
@@ -56,6 +61,15 @@ interface CaseFigures {
   rates: number[];
   /** The median rate as a fraction of its ceiling's median, if it has one. */
   ofCeiling?: number;
+  /**
+   * Above its ceiling by more than the runs' spread: the ceiling does not measure what it should,
+   * so `ofCeiling` is no result.
+   */
+  brokenCeiling?: boolean;
+  /** A round-trip-bound case (basic.get, prefetch 1). */
+  roundTrip?: boolean;
+  /** Its rate as a fraction of one message per round trip. */
+  ofRoundTrip?: number;
   /** Client CPU per message, in microseconds, median over repetitions. */
   cpuPerMessage: number;
   /** CPU of one core in use, percent, median over repetitions. */
@@ -129,6 +143,12 @@ function cases(quick: boolean): Case[] {
       spec: { kind: "ceiling-publish", count: n(20_000), queueType: "stream", confirm: true },
       cluster: true,
     },
+    {
+      id: "ceiling-stream-read",
+      label: "broker ceiling: stream, read from first, prefetch 1000",
+      spec: { kind: "ceiling-consume", count: n(20_000), queueType: "stream", prefetch: 1000 },
+      cluster: true,
+    },
     // The client, beside them.
     {
       id: "publish",
@@ -158,6 +178,7 @@ function cases(quick: boolean): Case[] {
       id: "get",
       label: "consume, basic.get (prefetch n/a)",
       spec: { kind: "consume-get", count: n(3_000) },
+      roundTrip: true,
     },
   ];
   for (const style of ["callback", "iterator"] as const) {
@@ -167,6 +188,7 @@ function cases(quick: boolean): Case[] {
         label: `consume, ${style}, prefetch ${prefetch}`,
         spec: { kind: `consume-${style}`, count: n(prefetch === 1 ? 5_000 : 30_000), prefetch },
         ceiling: prefetch === 1 ? undefined : `ceiling-consume-${prefetch}`,
+        roundTrip: prefetch === 1,
       });
     }
   }
@@ -196,6 +218,7 @@ function cases(quick: boolean): Case[] {
       id: "stream-read",
       label: "stream: read from first, prefetch 1000",
       spec: { kind: "stream-read", count: n(20_000), queueType: "stream", prefetch: 1000 },
+      ceiling: "ceiling-stream-read",
       cluster: true,
     },
   );
@@ -318,7 +341,13 @@ async function measure(
       label: c.label,
       count: c.spec.count,
       rates,
-      ...(ceiling && rates.length ? { ofCeiling: median(rates) / median(ceiling.rates) } : {}),
+      ...(ceiling && rates.length
+        ? {
+          ofCeiling: median(rates) / median(ceiling.rates),
+          brokenCeiling: aboveCeiling(rates, ceiling.rates),
+        }
+        : {}),
+      ...(c.roundTrip ? { roundTrip: true } : {}),
       cpuPerMessage: median(results.map((r) => (r.cpuMs * 1000) / r.count)),
       clientCpu: median(results.map((r) => (r.cpuMs / r.ms) * 100)),
       brokerCpu: brokerCpu.length ? median(brokerCpu) : null,
@@ -340,13 +369,35 @@ async function measure(
         : {}),
     });
   }
+  againstRoundTrip(figures);
   return figures;
+}
+
+/**
+ * Whether a client beat its ceiling by more than the runs' spread: its median above the
+ * ceiling's by more than the larger relative spread (max - min over median) of the two, and at
+ * least 5% (one run has no spread).
+ */
+export function aboveCeiling(client: number[], ceiling: number[]): boolean {
+  const relative = (xs: number[]) => (Math.max(...xs) - Math.min(...xs)) / median(xs);
+  const margin = Math.max(0.05, relative(client), relative(ceiling));
+  return median(client) > median(ceiling) * (1 + margin);
+}
+
+/** The round-trip-bound cases as a fraction of one message per round trip (latency's p50). */
+function againstRoundTrip(figures: CaseFigures[]): void {
+  const latency = figures.find((f) => f.id === "latency");
+  if (!latency?.p50?.length) return;
+  const perSecond = 1000 / median(latency.p50);
+  for (const f of figures) {
+    if (f.roundTrip && f.rates.length) f.ofRoundTrip = median(f.rates) / perSecond;
+  }
 }
 
 /** The table: one row per case. */
 function table(figures: CaseFigures[]): string[] {
   const rows = [
-    `${"case".padEnd(46)} ${"rate".padEnd(30)} ${"of ceiling".padEnd(10)} ${"µs/msg".padEnd(7)} ${
+    `${"case".padEnd(46)} ${"rate".padEnd(30)} ${"of ceiling".padEnd(12)} ${"µs/msg".padEnd(7)} ${
       "client".padEnd(7)
     } ${"broker".padEnd(7)} Pika`,
   ];
@@ -356,7 +407,13 @@ function table(figures: CaseFigures[]): string[] {
       : f.p50
       ? `p50 ${spread(f.p50, "ms", 2)}, p99 ${median(f.p99!).toFixed(2)} ms`
       : spread(f.rates, "msg/s");
-    const of = f.ofCeiling === undefined ? "" : f.ofCeiling.toFixed(2);
+    const of = f.brokenCeiling
+      ? `BROKEN CEILING (${f.ofCeiling!.toFixed(2)})`
+      : f.ofCeiling !== undefined
+      ? f.ofCeiling.toFixed(2)
+      : f.ofRoundTrip !== undefined
+      ? `${f.ofRoundTrip.toFixed(2)} RTT`
+      : "";
     const broker = f.brokerCpu === null ? "n/a" : `${f.brokerCpu.toFixed(0)}%`;
     const pika = !f.pika
       ? ""
@@ -368,7 +425,7 @@ function table(figures: CaseFigures[]): string[] {
         (median(f.rates) / median(f.pika.rates)).toFixed(1)
       }×)`;
     rows.push(
-      `${f.label.padEnd(46)} ${rate.padEnd(30)} ${of.padEnd(10)} ${
+      `${f.label.padEnd(46)} ${rate.padEnd(30)} ${of.padEnd(12)} ${
         f.cpuPerMessage.toFixed(1).padEnd(7)
       } ${`${f.clientCpu.toFixed(0)}%`.padEnd(7)} ${broker.padEnd(7)} ${pika}`,
     );
@@ -501,16 +558,7 @@ export async function main(args: string[]): Promise<number> {
       }
     }
     console.log(`\nTutorial scripts, whole process (${tutorial[0]?.deno.length ?? 0} runs each)`);
-    for (const row of tutorial) {
-      const ratio = row.pika.length
-        ? `${(median(row.deno) / median(row.pika)).toFixed(2)}× Pika`
-        : "";
-      console.log(
-        `${row.name.padEnd(46)} ${spread(row.deno, "ms").padEnd(22)} Pika ${
-          spread(row.pika, "ms").padEnd(22)
-        } ${ratio}`,
-      );
-    }
+    for (const line of tutorialTable(tutorial)) console.log(line);
     const largest = figures.reduce((a, b) => (b.peakRssKiB > a.peakRssKiB ? b : a));
     console.log(
       `\nPeak memory: ${

@@ -26,10 +26,14 @@ const COUNT = 100;
 const STYLES = ["callback", "get", "iterator"] as const;
 const here = new URL(".", import.meta.url).pathname;
 
-/** One tutorial case: whole-process times in ms, Deno's and (when available) Pika's. */
+/**
+ * One tutorial case: whole-process times in ms, Deno's, the floor's (the same exchange with
+ * the broker on a raw socket, bench/_floor.ts) and (when available) Pika's.
+ */
 export interface TutorialRow {
   name: string;
   deno: number[];
+  floor: number[];
   pika: number[];
 }
 
@@ -57,11 +61,13 @@ export async function tutorialTimes(options: TutorialOptions): Promise<TutorialR
     [python, [`${here}pika/${script}`, ...args]] as const;
   // Pika takes one broker: the first of a list.
   const pikaUrl = brokerUrls(url)[0]!;
+  const floor = (style: string, q: string) => deno("bench/_floor.ts", style, q, `${COUNT}`);
   const cases = [
     {
       name: "producer, 100 confirmed",
       fill: 0,
       deno: (q: string) => deno("producer.ts", "--queue", q),
+      floor: (q: string) => floor("produce", q),
       pika: (q: string) => pika("producer.py", q, `${COUNT}`),
       expect: /^ \[x\] Sent '\d+'$/gm,
     },
@@ -69,6 +75,7 @@ export async function tutorialTimes(options: TutorialOptions): Promise<TutorialR
       name: `consumer --style ${style}, 100`,
       fill: COUNT,
       deno: (q: string) => deno("consumer.ts", "--style", style, "--queue", q, "--max", `${COUNT}`),
+      floor: (q: string) => floor(style === "get" ? "get" : "consume", q),
       pika: (q: string) => pika("consumer.py", style, q, `${COUNT}`),
       expect: /^ \[x\] Received '\d+'$/gm,
     })),
@@ -80,10 +87,13 @@ export async function tutorialTimes(options: TutorialOptions): Promise<TutorialR
   try {
     for (const [index, c] of cases.entries()) {
       options.onCase?.(c.name, index, cases.length);
-      const row: TutorialRow = { name: c.name, deno: [], pika: [] };
+      const row: TutorialRow = { name: c.name, deno: [], floor: [], pika: [] };
       for (let run = 0; run < runs; run++) {
         // Alternate which goes first, so neither always runs on a warmer machine.
-        for (const side of run % 2 === 0 ? ["deno", "pika"] as const : ["pika", "deno"] as const) {
+        const order = run % 2 === 0
+          ? ["deno", "floor", "pika"] as const
+          : ["pika", "floor", "deno"] as const;
+        for (const side of order) {
           if (side === "pika" && !hasPika) continue;
           const queue = `bench.tutorial.${crypto.randomUUID().slice(0, 8)}`;
           await declareQueue(channel, queue);
@@ -137,6 +147,24 @@ async function timed(
   return ms;
 }
 
+/**
+ * The tutorial table: each script's whole-process time beside the floor's and Pika's, as
+ * multiples of the floor and of Pika.
+ */
+export function tutorialTable(rows: TutorialRow[]): string[] {
+  const times = (xs: number[]) => spread(xs, "ms").padEnd(20);
+  const of = (a: number[], b: number[]) =>
+    b.length ? `${(median(a) / median(b)).toFixed(2)}×` : "n/a";
+  return [
+    `${"case".padEnd(30)} ${"Deno".padEnd(20)} ${"floor".padEnd(20)} ${"Pika".padEnd(20)} ` +
+    "of floor  of Pika",
+    ...rows.map((row) =>
+      `${row.name.padEnd(30)} ${times(row.deno)} ${times(row.floor)} ${times(row.pika)} ` +
+      `${of(row.deno, row.floor).padEnd(9)} ${of(row.deno, row.pika)}`
+    ),
+  ];
+}
+
 /** The median of `xs`. */
 export const median = (xs: number[]): number =>
   xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -157,16 +185,8 @@ if (import.meta.main) {
     const runs = integerFlag("runs", flags.runs);
     const url = resolveUrl();
     console.log(`Whole-process time, ${runs} runs each, median (min–max); broker ${maskUrl(url)}`);
-    console.log(`${"case".padEnd(30)} ${"Deno".padEnd(22)} ${"Pika".padEnd(22)} Deno/Pika`);
-    for (const row of await tutorialTimes({ url, runs, python: flags.python })) {
-      const ratio = row.pika.length
-        ? `${(median(row.deno) / median(row.pika)).toFixed(2)}×`
-        : "n/a";
-      console.log(
-        `${row.name.padEnd(30)} ${spread(row.deno, "ms").padEnd(22)} ${
-          spread(row.pika, "ms").padEnd(22)
-        } ${ratio}`,
-      );
+    for (const line of tutorialTable(await tutorialTimes({ url, runs, python: flags.python }))) {
+      console.log(line);
     }
   } catch (error) {
     Deno.exitCode = reportFailure(error, console.error);
