@@ -41,4 +41,4 @@ console.log(" [*] Waiting for messages. To exit press CTRL+C");
 await Promise.race([consumer.wait(), stop]);
 await consumer.cancel(); // basic.cancel: no more deliveries
 await inHand; // the message in hand is acked before the connection closes
-await connection.close();
+await connection.close().then(() => Deno.exit(0)); // exit now: a 2nd Ctrl+C in Deno's teardown is 130

@@ -42,4 +42,4 @@ for await (const message of consume(consumer.messages, 5000)) {
   else console.log(` [x] Received '${printable(message.bodyString() ?? "")}'`); // [x] Received 'Hello World!'
   await message?.ack(false); // after the work, so a crash mid-work loses nothing
 }
-await connection.close();
+await connection.close().then(() => Deno.exit(0)); // exit now: a 2nd Ctrl+C in Deno's teardown is 130
