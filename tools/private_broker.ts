@@ -44,6 +44,21 @@ export interface PrivateBrokerOptions {
   dir?: string;
   /** Where the node's output goes: its folder (default), or nowhere, for a node left running. */
   output?: "file" | "null";
+  /**
+   * A loopback address of the node's own (`127.a.b.c`) for its Erlang distribution, in and out,
+   * so that a firewall rule can cut it off from its peers (private_cluster.ts). The node name is
+   * then a long one, `name@127.a.b.c`. Default: 127.0.0.1, and `name@localhost`.
+   */
+  distAddress?: string;
+  /** The addresses the epmd it starts listens on, besides 127.0.0.1. Default: none. */
+  epmdAddresses?: string[];
+  /** Erlang VM flags to add, such as `-kernel net_ticktime 10`. Default: none. */
+  erlArgs?: string[];
+  /**
+   * Enable the management plugin (HTTP API and UI) on 127.0.0.1 at this port. Default: off, as
+   * it adds seconds to every start.
+   */
+  managementPort?: number;
 }
 
 /** A running private node. Dispose of it (`await using`) to stop it and delete its folder. */
@@ -56,6 +71,8 @@ export interface PrivateBroker extends AsyncDisposable {
   port: number;
   /** The Erlang node name, e.g. `deno-test-1a2b3c4d@localhost`. */
   node: string;
+  /** `http://127.0.0.1:PORT/`, the management UI and API, when started with `managementPort`. */
+  managementUrl?: string;
   /** The temporary folder that holds its data, logs and config (and its Erlang cookie). */
   dir: string;
   /** The folder of `rabbitmq-server` and `rabbitmqctl` it was started from. */
@@ -71,7 +88,12 @@ export interface PrivateBroker extends AsyncDisposable {
   pid(): number;
   /** Kills the node's Erlang VM with SIGKILL, as a crash would, and waits until it is gone. */
   kill(): Promise<void>;
-  /** Starts the node again after `kill()`, with its data, and waits until it answers. */
+  /**
+   * Stops the node as an upgrade does (`rabbitmqctl shutdown`: connections closed, queues handed
+   * over), keeping its data, and waits until its VM is gone.
+   */
+  shutDown(): Promise<void>;
+  /** Starts the node again after `kill()` or `shutDown()`, with its data, and waits until it answers. */
   restart(): Promise<void>;
   /** Stops the node and removes its folder. Safe to call twice. */
   stop(): Promise<void>;
@@ -115,20 +137,30 @@ export function freePort(): number {
   throw new Error("Cannot find a free port between 20000 and 32000");
 }
 
-const LOOPBACK_DIST = "-kernel inet_dist_use_interface {127,0,0,1}";
+/** Erlang's flags to listen for (and connect to) peers from `address` only. */
+function distOn(address: string, connectFrom = false): string {
+  const tuple = `{${address.split(".").join(",")}}`;
+  return `-kernel inet_dist_use_interface ${tuple}` +
+    (connectFrom ? ` -kernel inet_dist_connect_options [{ip,${tuple}}]` : "");
+}
 
 /**
  * The environment rabbitmqctl needs to reach a private node whose folder (and Erlang cookie) is
  * `home`: the host's rabbitmq-env.conf left out, and the CLI's own distribution listener, and
- * any epmd it starts, on loopback.
+ * any epmd it starts, on loopback. `longNames` for a node named `name@127.a.b.c`.
  */
-export function ctlEnv(home: string, epmdPort?: number): Record<string, string> {
+export function ctlEnv(
+  home: string,
+  epmdPort?: number,
+  { longNames = false, epmdAddresses = [] as string[] } = {},
+): Record<string, string> {
   return {
     HOME: home,
     RABBITMQ_CONF_ENV_FILE: "/dev/null",
-    RABBITMQ_CTL_ERL_ARGS: LOOPBACK_DIST,
-    ERL_EPMD_ADDRESS: "127.0.0.1",
+    RABBITMQ_CTL_ERL_ARGS: distOn("127.0.0.1"),
+    ERL_EPMD_ADDRESS: ["127.0.0.1", ...epmdAddresses].join(","),
     ...(epmdPort ? { ERL_EPMD_PORT: String(epmdPort) } : {}),
+    ...(longNames ? { RABBITMQ_USE_LONGNAME: "true" } : {}),
   };
 }
 
@@ -168,7 +200,10 @@ export async function startPrivateBroker(
     );
   }
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "rabbitmq-deno-" });
-  const node = options.node ?? `deno-test-${crypto.randomUUID().slice(0, 8)}@localhost`;
+  const host = options.distAddress ?? "localhost";
+  const node = options.node ?? `deno-test-${crypto.randomUUID().slice(0, 8)}@${host}`;
+  const longNames = options.distAddress !== undefined;
+  const ctlOptions = { longNames, epmdAddresses: options.epmdAddresses };
   const port = options.port ?? freePort();
   const tlsPort = options.tls ? freePort() : undefined;
   const config = [
@@ -184,11 +219,17 @@ export async function startPrivateBroker(
         "ssl_options.fail_if_no_peer_cert = false",
       ]
       : []),
+    ...(options.managementPort
+      ? ["management.tcp.ip = 127.0.0.1", `management.tcp.port = ${options.managementPort}`]
+      : []),
     ...(options.config ?? []),
   ];
   await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(`${dir}/rabbitmq.conf`, config.join("\n") + "\n");
-  await Deno.writeTextFile(`${dir}/enabled_plugins`, "[].\n");
+  await Deno.writeTextFile(
+    `${dir}/enabled_plugins`,
+    options.managementPort ? "[rabbitmq_management].\n" : "[].\n",
+  );
   // Erlang reads the cookie from HOME and insists that only its owner may read it.
   const cookie = `${dir}/.erlang.cookie`;
   await Deno.remove(cookie).catch(() => {});
@@ -196,7 +237,7 @@ export async function startPrivateBroker(
     mode: 0o400,
   });
   const env = {
-    ...ctlEnv(dir, options.epmdPort),
+    ...ctlEnv(dir, options.epmdPort, ctlOptions),
     RABBITMQ_NODENAME: node,
     RABBITMQ_NODE_PORT: String(port),
     RABBITMQ_DIST_PORT: String(options.distPort ?? freePort()),
@@ -207,7 +248,10 @@ export async function startPrivateBroker(
     RABBITMQ_PID_FILE: `${dir}/rabbitmq.pid`,
     // Erlang distribution on loopback only: the host's rabbitmq-env.conf (which may say so)
     // is not read, and by default a node listens for its peers on every interface.
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: LOOPBACK_DIST,
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: [
+      distOn(options.distAddress ?? "127.0.0.1", longNames),
+      ...(options.erlArgs ?? []),
+    ].join(" "),
   };
 
   let exited = false;
@@ -236,6 +280,7 @@ export async function startPrivateBroker(
     try {
       await waitForPort(port, options.timeout ?? 60_000, () => exited);
       if (tlsPort) await waitForPort(tlsPort, 10_000, () => exited);
+      if (options.managementPort) await waitForPort(options.managementPort, 30_000, () => exited);
     } catch (error) {
       const tail = await Deno.readTextFile(`${dir}/server.log`).catch(() => "");
       if (!exited) killByPidFile(`${dir}/rabbitmq.pid`);
@@ -249,8 +294,8 @@ export async function startPrivateBroker(
 
   const ctlWith = async (input: string | undefined, args: string[]) => {
     const child = new Deno.Command(`${bin}/rabbitmqctl`, {
-      args: ["-n", node, ...args],
-      env: ctlEnv(dir, options.epmdPort),
+      args: ["-n", node, ...(longNames ? ["--longnames"] : []), ...args],
+      env: ctlEnv(dir, options.epmdPort, ctlOptions),
       stdin: input === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",
@@ -302,6 +347,9 @@ export async function startPrivateBroker(
     tlsUrl: tlsPort ? `amqps://guest:guest@localhost:${tlsPort}` : undefined,
     port,
     node,
+    managementUrl: options.managementPort
+      ? `http://127.0.0.1:${options.managementPort}/`
+      : undefined,
     dir,
     bin,
     ctl,
@@ -310,6 +358,13 @@ export async function startPrivateBroker(
     async kill() {
       killByPidFile(`${dir}/rabbitmq.pid`);
       await status;
+    },
+    async shutDown() {
+      if (exited) return;
+      await ctl("shutdown").catch(() => {});
+      const timer = setTimeout(() => killByPidFile(`${dir}/rabbitmq.pid`), 30_000);
+      await status;
+      clearTimeout(timer);
     },
     async restart() {
       await spawn();
