@@ -52,6 +52,11 @@ export interface PrivateBrokerOptions {
   distAddress?: string;
   /** The addresses the epmd it starts listens on, besides 127.0.0.1. Default: none. */
   epmdAddresses?: string[];
+  /**
+   * Leave the epmd at `epmdPort` running when the node stops, for the nodes that share it
+   * (private_cluster.ts ends it after the last). Default: end it with the node.
+   */
+  sharedEpmd?: boolean;
   /** Erlang VM flags to add, such as `-kernel net_ticktime 10`. Default: none. */
   erlArgs?: string[];
   /**
@@ -328,15 +333,8 @@ export async function startPrivateBroker(
       await status;
       clearTimeout(timer);
     }
-    if (options.epmdPort) {
-      // The epmd this node started on a port of its own outlives it: end it too.
-      await new Deno.Command("epmd", {
-        args: ["-port", String(options.epmdPort), "-kill"],
-        env: { ERL_EPMD_ADDRESS: "127.0.0.1" },
-        stdout: "null",
-        stderr: "null",
-      }).output().catch(() => {});
-    }
+    // The epmd this node started on a port of its own outlives it: end it too.
+    if (options.epmdPort && !options.sharedEpmd) await killEpmd(options.epmdPort);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
 
@@ -373,6 +371,16 @@ export async function startPrivateBroker(
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/** Ends the epmd listening at `port` (on loopback). Needs `--allow-run=epmd`. */
+export async function killEpmd(port: number): Promise<void> {
+  await new Deno.Command("epmd", {
+    args: ["-port", String(port), "-kill"],
+    env: { ERL_EPMD_ADDRESS: "127.0.0.1" },
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => {});
 }
 
 function killByPidFile(pidFile: string): void {
