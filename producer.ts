@@ -40,6 +40,8 @@ Publishes N persistent messages ("0" .. "N-1") to a queue through the default ex
   --url URL         broker URL (default $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672)
   --ca FILE         CA certificates (PEM) to trust for amqps:// (default $AMQP_CA_FILE)
   --body-file FILE  send this file's bytes as each message instead of the numbers
+  --rate N          send at most N messages a second, as a steady source does
+                    (default: as fast as the broker confirms)
   --help            show this text`;
 
 export const main = (args: string[]): Promise<number> =>
@@ -53,11 +55,13 @@ export const main = (args: string[]): Promise<number> =>
       url: { type: "string" },
       ca: { type: "string" },
       "body-file": { type: "string" },
+      rate: { type: "string" },
     },
     async run({ flags, stop, out }) {
       const count = integerFlag("count", flags.count, 0);
       const queue = queueNameFlag("queue", flags.queue);
       const declare = queueTypeFlags(flags["queue-type"], flags.transient);
+      const rate = integerFlag("rate", flags.rate);
       const file = flags["body-file"];
       // Made as they are sent, so that a million messages do not sit in memory at once.
       const content = file ? await readInputFile("--body-file", file) : undefined;
@@ -79,6 +83,7 @@ export const main = (args: string[]): Promise<number> =>
       await publishReliably(queue, bodies, {
         connect: brokerOptions(flags, "producer.ts"),
         window: 1000,
+        rate,
         stop,
         report,
         // Whoever declares first makes the queue; one made by another program (Pika, the

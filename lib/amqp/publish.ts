@@ -149,6 +149,7 @@ async function publishFrom(
   bodies: Iterable<string | Uint8Array> | Bodies,
   first: number,
   options: PublishOptions,
+  due?: (index: number) => number,
 ): Promise<number> {
   const { exchange = "", properties = PERSISTENT, window = 256, onConfirm, stop, abort } = options;
   if (!(channel instanceof DenoChannel)) {
@@ -179,6 +180,7 @@ async function publishFrom(
     }
   };
   const wait = (tag: number) => untilAborted(channel.waitSettled(tag), abort);
+  const wake = stop && abort ? AbortSignal.any([stop, abort]) : stop ?? abort;
   const source = bodyReader(bodies);
   const indexed = source.indexed;
   try {
@@ -186,6 +188,14 @@ async function publishFrom(
       if (stop?.aborted) break;
       abort?.throwIfAborted();
       if (connection.blocked) await untilAborted(connection.whenUnblocked(), abort);
+      // Paced: ahead of the schedule, wait for it (confirms go on arriving meanwhile).
+      const early = due ? due(first + sent) - performance.now() : 0;
+      if (early > 1) {
+        await delay(early, wake).catch(() => {});
+        if (stop?.aborted) break;
+        abort?.throwIfAborted();
+        settle();
+      }
       if (sent - confirmed >= window) {
         // A full window: wait until half of it is answered, not for each message in turn (one
         // promise per half window, rather than per message, is what keeps memory flat).
@@ -336,6 +346,11 @@ export interface PublishReliablyOptions {
   stop?: AbortSignal;
   /** Stops now: the call rejects with the signal's reason. Default: none. */
   abort?: AbortSignal;
+  /**
+   * Most messages a second, on average since the call began (reconnects included), as a
+   * steady source sends. Default: as fast as the broker confirms.
+   */
+  rate?: number;
 }
 
 /**
@@ -387,6 +402,11 @@ export async function publishReliably(
   // Refusals in a row, without a confirm in between: when they began, and the next pause.
   let refusedSince: number | undefined;
   let pause = initialDelay;
+  if (options.rate !== undefined && !(options.rate > 0 && Number.isFinite(options.rate))) {
+    throw new RangeError(`Cannot use rate ${options.rate}: expected messages a second, above 0`);
+  }
+  const started = performance.now();
+  const due = options.rate ? (index: number) => started + index * 1000 / options.rate! : undefined;
   const session = async (connection: AMQPBaseClient) => {
     connection.onblocked = (reason) => on.blocked?.(reason);
     connection.onunblocked = () => on.unblocked?.();
@@ -403,7 +423,7 @@ export async function publishReliably(
             on.confirm?.(body, report.confirmed);
             report.confirmed++; // not inside ?.(): that would skip it without a listener
           },
-        });
+        }, due);
         await channel.close().catch(() => {});
         return;
       } catch (error) {
@@ -425,11 +445,11 @@ export async function publishReliably(
       retry: options.retry,
       stop: stop && abort ? AbortSignal.any([stop, abort]) : stop ?? abort,
       on: {
-        lost: (error) => {
+        lost: (error, url) => {
           // Whatever went out without a confirm goes out again from the new connection.
           report.reconnects++;
           report.resent += sentUpTo - report.confirmed;
-          on.lost?.(error);
+          on.lost?.(error, url);
         },
         reconnected: on.reconnected,
       },

@@ -42,8 +42,8 @@ export interface RetryOptions {
  * ```
  */
 export interface ReconnectEvents {
-  /** The connection was lost; reconnecting. */
-  lost?: (error: Error) => void;
+  /** The connection to the broker at `url` (masked) was lost; reconnecting. */
+  lost?: (error: Error, url: string) => void;
   /** Connected again after `downtime` ms, to the broker at `url` (masked). */
   reconnected?: (downtime: number, url: string) => void;
 }
@@ -110,7 +110,10 @@ export async function withReconnect<T>(
         throw error;
       }
       const lostAt = Date.now();
-      options.on?.lost?.(error instanceof Error ? error : new Error(String(error)));
+      options.on?.lost?.(
+        error instanceof Error ? error : new Error(String(error)),
+        connectedTo(connection) ?? "",
+      );
       connectOptions.logger?.warn("amqp: reconnecting");
       connection = await reconnect(options, lostAt, (brokerIndex(connection) ?? -1) + 1);
       const url = connectedTo(connection) ?? "";

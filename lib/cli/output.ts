@@ -9,6 +9,7 @@
 
 import { writeText } from "../transport/text.ts";
 import type { ReconnectEvents } from "../amqp/reconnect.ts";
+import { replyCode } from "../amqp/errors.ts";
 import { failure } from "./exit.ts";
 
 const encoder = new TextEncoder();
@@ -127,14 +128,22 @@ export function reconnectLines(
   write: (line: string) => void,
   idle?: { pause(): void; reset(): void },
 ): Required<ReconnectEvents> {
+  let lostUrl = "";
   return {
-    lost: (error) => {
+    lost: (error, url) => {
       idle?.pause();
-      write(` [!] Connection lost (${failure(error).line}); reconnecting`);
+      lostUrl = url;
+      // 320 is what a node says as it stops serving: shut down, or paused when it finds itself
+      // on the minority side of a split (cluster_partition_handling = pause_minority).
+      const meaning = replyCode(error) === 320
+        ? ": the node shut down, or paused as the minority side of a network split"
+        : "";
+      write(` [!] Connection lost to ${url} (${failure(error).line}${meaning}); reconnecting`);
     },
     reconnected: (ms, url) => {
       idle?.reset();
-      write(` [*] Reconnected to ${url} after ${(ms / 1000).toFixed(1)} s`);
+      const moved = lostUrl && url !== lostUrl ? " (another node of the list)" : "";
+      write(` [*] Reconnected to ${url} after ${(ms / 1000).toFixed(1)} s${moved}`);
     },
   };
 }
