@@ -33,6 +33,10 @@ export interface CaseSpec {
   persistent?: boolean;
   /** This many connections, each on a queue of its own, at once. Default: 1. */
   parallel?: number;
+  /** Instead, this many consumers on the one queue, each on a connection of its own. */
+  consumers?: number;
+  /** The queue has `x-single-active-consumer`: one of `consumers` takes all. Default: false. */
+  singleActive?: boolean;
   /** Publishes awaiting confirms at once, for the windowed case. Default: 1000. */
   window?: number;
   /** The publish ceiling in confirm mode: done when the broker has confirmed them all. */
@@ -52,6 +56,8 @@ export interface CaseResult {
   peakRssKiB: number;
   lost: number;
   duplicated: number;
+  /** With `consumers`: how many of them received anything. */
+  receivers?: number;
   /** Round trips, for the latency case: p50 and p99 in ms. */
   p50?: number;
   p99?: number;
@@ -90,8 +96,11 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
   const type = spec.queueType ?? "classic";
   const persistent = spec.persistent ?? type !== "classic";
   const properties = persistent ? { deliveryMode: 2 } : {};
-  const lanes = spec.parallel ?? 1;
-  const share = Math.ceil(count / lanes);
+  const shared = spec.consumers !== undefined; // lanes on one queue, sharing its messages
+  const lanes = spec.consumers ?? spec.parallel ?? 1;
+  const share = shared ? count : Math.ceil(count / lanes);
+  const together = { taken: 0, stop: new AbortController() }; // the shared lanes' count
+  const takenBy = new Array<number>(lanes).fill(0);
   const seen = tally(count);
   const latencies: number[] = [];
 
@@ -100,30 +109,35 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
   const closing: AMQPBaseClient[] = [];
   const url = Deno.env.get("AMQP_URL")!.split(",")[0]!;
   for (let lane = 0; lane < lanes; lane++) {
-    const first = lane * share;
+    const first = shared ? 0 : lane * share;
     const last = Math.min(count, first + share);
-    const queue = lanes === 1 ? spec.queue : `${spec.queue}.${lane}`;
+    const queue = lanes === 1 || shared ? spec.queue : `${spec.queue}.${lane}`;
     const connection = await connect({ url: Deno.env.get("AMQP_URL"), name: `bench ${kind}` });
     const channel = await connection.channel();
     await channel.queueDeclare(
       queue,
       { durable: persistent, exclusive: false, autoDelete: false },
-      type === "classic" ? {} : { "x-queue-type": type },
+      {
+        ...(type === "classic" ? {} : { "x-queue-type": type }),
+        ...(spec.singleActive ? { "x-single-active-consumer": true } : {}),
+      },
     );
     const bodies = { length: last - first, at: (i: number) => body(first + i) };
-    if (/consume|stream-read/.test(kind)) {
+    if (/consume|stream-read/.test(kind) && (!shared || lane === 0)) {
       await publishWithConfirms(channel, queue, bodies, { window: 1000, properties });
     }
     if (spec.prefetch) await channel.basicQos(spec.prefetch, 0, false);
     let taken = 0;
-    // Each lane stops when its own share has arrived, not when the first lane's has.
-    const stop = new AbortController();
+    // Each lane stops when its own share has arrived, not when the first lane's has; lanes on
+    // one queue, when all of it has.
+    const stop = shared ? together.stop : new AbortController();
     // Ack and move on, as a Pika callback does: the ack is queued at once and its promise only
     // reports a closed channel, which the consumer notices anyway.
     const take = (message: AMQPMessage) => {
       seen.see(indexOf(message.bodyString()));
       message.ack(false).catch(() => {});
-      if (++taken >= last - first) stop.abort();
+      takenBy[lane]!++;
+      if ((shared ? ++together.taken : ++taken) >= last - first) stop.abort();
     };
     const timed: Record<CaseSpec["kind"], () => Promise<void>> = {
       "publish": async () => {
@@ -234,7 +248,13 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
   const cpuAfter = cpuMs();
   opened.forEach((raw) => raw.close());
   for (const connection of closing) await connection.close();
+  const deleted = new Set<string>();
   for (const { connection, channel, queue } of prepared) {
+    if (deleted.has(queue)) {
+      await connection.close();
+      continue;
+    }
+    deleted.add(queue);
     await channel.queueDelete(queue, { ifUnused: false, ifEmpty: false }).catch(async () => {
       await (await connection.channel()).queueDelete(queue, { ifUnused: false, ifEmpty: false });
     });
@@ -252,6 +272,7 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
     peakRssKiB: process.resourceUsage().maxRSS,
     lost: seen.lost(),
     duplicated: seen.duplicated(),
+    ...(shared ? { receivers: takenBy.filter((n) => n > 0).length } : {}),
     ...(latencies.length ? { p50: at(0.5), p99: at(0.99) } : {}),
   };
 }

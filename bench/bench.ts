@@ -50,6 +50,8 @@ interface Case {
   roundTrip?: boolean;
   /** Runs again on the cluster with --cluster. */
   cluster?: boolean;
+  /** Another case this one is weighed against: its median rate as a fraction of that one's. */
+  against?: string;
 }
 
 /** Figures for one case over its repetitions. */
@@ -70,6 +72,10 @@ interface CaseFigures {
   roundTrip?: boolean;
   /** Its rate as a fraction of one message per round trip. */
   ofRoundTrip?: number;
+  /** Its median rate as a fraction of the case it is weighed against (`against`). */
+  ofOther?: { id: string; ratio: number };
+  /** Consumers on one queue: the most of them that received anything over repetitions, of how many. */
+  receivers?: { received: number; of: number };
   /** Client CPU per message, in microseconds, median over repetitions. */
   cpuPerMessage: number;
   /** CPU of one core in use, percent, median over repetitions. */
@@ -236,6 +242,25 @@ function cases(quick: boolean): Case[] {
       spec: { kind: "consume-callback", count: n(40_000), prefetch: 100, parallel },
     });
   }
+  // One queue, two consumers: one active of the two (single active consumer, ordered) against
+  // both taking messages (competing consumers).
+  for (const singleActive of [false, true]) {
+    list.push({
+      id: singleActive ? "quorum-single-active" : "quorum-competing",
+      label: singleActive
+        ? "quorum: single active consumer, 1 of 2"
+        : "quorum: 2 competing consumers",
+      spec: {
+        kind: "consume-callback",
+        count: n(5_000),
+        queueType: "quorum",
+        prefetch: 100,
+        consumers: 2,
+        singleActive,
+      },
+      against: singleActive ? "quorum-competing" : undefined,
+    });
+  }
   list.push({
     id: "latency",
     label: "round trip (sequential)",
@@ -336,6 +361,7 @@ async function measure(
     const clean = results.filter((r) => r.lost === 0 && r.duplicated === 0);
     const rates = clean.map((r) => (r.count / r.ms) * 1000);
     const ceiling = figures.find((f) => f.id === c.ceiling);
+    const other = figures.find((f) => f.id === c.against);
     figures.push({
       id: c.id,
       label: c.label,
@@ -348,6 +374,17 @@ async function measure(
         }
         : {}),
       ...(c.roundTrip ? { roundTrip: true } : {}),
+      ...(other?.rates.length && rates.length
+        ? { ofOther: { id: other.id, ratio: median(rates) / median(other.rates) } }
+        : {}),
+      ...(c.spec.consumers
+        ? {
+          receivers: {
+            received: Math.max(...results.map((r) => r.receivers ?? 0)),
+            of: c.spec.consumers,
+          },
+        }
+        : {}),
       cpuPerMessage: median(results.map((r) => (r.cpuMs * 1000) / r.count)),
       clientCpu: median(results.map((r) => (r.cpuMs / r.ms) * 100)),
       brokerCpu: brokerCpu.length ? median(brokerCpu) : null,
@@ -431,6 +468,17 @@ function table(figures: CaseFigures[]): string[] {
     );
   }
   return rows;
+}
+
+/** A line per case weighed against another: the ratio of their rates, and who received. */
+function comparisons(figures: CaseFigures[]): string[] {
+  return figures.filter((f) => f.ofOther).map((f) => {
+    const other = figures.find((o) => o.id === f.ofOther!.id)!;
+    const receivers = f.receivers
+      ? ` (${f.receivers.received} of ${f.receivers.of} consumers received)`
+      : "";
+    return `${f.label}: ${f.ofOther!.ratio.toFixed(2)} of ${other.label}${receivers}`;
+  });
 }
 
 const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
@@ -541,6 +589,7 @@ export async function main(args: string[]): Promise<number> {
     }`;
     console.log(title);
     for (const row of table(figures)) console.log(row);
+    for (const line of comparisons(figures)) console.log(line);
     if (clusterFigures.length) {
       console.log(
         "\nOn a private three-node cluster (the cost of replication: cluster / one node)",

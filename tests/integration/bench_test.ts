@@ -41,6 +41,13 @@ Deno.test("bench --quick writes a table, JSON and an SVG chart, with every count
         "m",
       ),
     );
+    // One queue, two consumers: one active of the two against both competing, as a ratio.
+    match(out, /^quorum: single active consumer, 1 of 2\s+\d+ msg\/s/m);
+    match(out, /^quorum: 2 competing consumers\s+\d+ msg\/s/m);
+    match(
+      out,
+      /^quorum: single active consumer, 1 of 2: \d+\.\d\d of quorum: 2 competing consumers \(1 of 2 consumers received\)$/m,
+    );
     // The round-trip-bound rows, against the round trip.
     match(out, /^consume, basic\.get \(prefetch n\/a\)\s+\d+ msg\/s \(\d+–\d+\)\s+\d+\.\d\d RTT/m);
 
@@ -58,6 +65,8 @@ Deno.test("bench --quick writes a table, JSON and an SVG chart, with every count
         "stream-read",
         "parallel-publish-4",
         "parallel-consume-4",
+        "quorum-competing",
+        "quorum-single-active",
         "latency",
       ]
     ) ok(ids.includes(id), id);
@@ -72,6 +81,9 @@ Deno.test("bench --quick writes a table, JSON and an SVG chart, with every count
     );
     ok(withCeiling.length >= 8, "rows measured against a ceiling");
     for (const figure of withCeiling) ok(figure.ofCeiling > 0, figure.id);
+    const single = results.figures.find((f: { id: string }) => f.id === "quorum-single-active");
+    deepEqual(single.receivers, { received: 1, of: 2 }, "one consumer of two took every message");
+    ok(single.ofOther.ratio > 0);
     deepEqual(results.tutorial.map((row: { deno: number[] }) => row.deno.length), [3, 3, 3, 3]);
 
     const svg = await Deno.readTextFile(`${dir}/chart.svg`);
