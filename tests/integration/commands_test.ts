@@ -25,6 +25,8 @@ const NOT_RUN: Record<string, string> = {
   "deno task bench": "a minute of full load; tests/integration/bench_test.ts runs it with --quick",
   "deno task cluster":
     "three nodes: tests/integration/cluster_test.ts runs the block of docs/cluster.md",
+  "deno task top":
+    "the test broker has no management plugin: tests/integration/top_test.ts runs it on a private node that has",
   "deno run -A tools/with_broker.ts":
     "tests/integration/commands_test.ts is run by it (deno task test)",
 };
