@@ -15,6 +15,7 @@
 
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import { bodyText, brokerOptions, type DeclaredQueue, idleTimer, integerFlag } from "./lib/mod.ts";
+import type { ConsumerEvents, ConsumerOptions, FlagValues, Run } from "./lib/mod.ts";
 import { printable, progressLine, queueNameFlag, queueTypeFlags } from "./lib/mod.ts";
 import { reconnectLines, runConsumer, runMain, secondsFlag, showBody } from "./lib/mod.ts";
 import { streamOffsetFlag, UsageError } from "./lib/mod.ts";
@@ -45,113 +46,147 @@ Receives messages from a queue and acks each after printing it; runs until Ctrl+
 
 const STYLES = ["callback", "get", "iterator"] as const;
 
+/** consumer.ts's flags, as `node:util`'s `parseArgs` declares them (`--help` is added). */
+export const FLAGS = {
+  style: { type: "string", default: "callback" },
+  queue: { type: "string", default: "hello" },
+  "queue-type": { type: "string", default: "quorum" },
+  transient: { type: "boolean", default: false },
+  url: { type: "string" },
+  ca: { type: "string" },
+  prefetch: { type: "string", default: "1" },
+  "auto-ack": { type: "boolean", default: false },
+  "requeue-once": { type: "boolean", default: false },
+  inactivity: { type: "string", default: "5" },
+  offset: { type: "string" },
+  work: { type: "string" },
+  idle: { type: "string" },
+  max: { type: "string" },
+  raw: { type: "boolean", default: false },
+} as const;
+
+/** consumer.ts's flags, each checked before anything is sent: the loop's and its own. */
+export interface ConsumerConfig {
+  /** What {@linkcode runConsumer} is given, but for its stop signal and its events. */
+  loop:
+    & Omit<ConsumerOptions, "stop" | "on">
+    & Required<Pick<ConsumerOptions, "prefetch" | "requeueOnce" | "inactivity">>;
+  /** `--work`: ms of simulated work per message, before the ack. */
+  workMs: number;
+  /** `--idle`: stop after this many ms without a message while connected. */
+  idleMs?: number;
+  /** `--raw`: print bodies as they are. */
+  raw: boolean;
+}
+
+/** Reads the flags into a {@linkcode ConsumerConfig}, or throws a {@linkcode UsageError}. */
+export function consumerConfig(flags: FlagValues<typeof FLAGS>): ConsumerConfig {
+  const style = STYLES.find((s) => s === flags.style);
+  if (!style) {
+    throw new UsageError(`Cannot use --style "${flags.style}": expected callback, get or iterator`);
+  }
+  const noAck = flags["auto-ack"];
+  const requeueOnce = flags["requeue-once"];
+  if (noAck && requeueOnce) {
+    throw new UsageError("Cannot use --requeue-once with --auto-ack: auto-acked messages are gone");
+  }
+  const queue = queueNameFlag("queue", flags.queue);
+  const prefetch = integerFlag("prefetch", flags.prefetch, 0);
+  const inactivity = secondsFlag("inactivity", flags.inactivity);
+  const workMs = secondsFlag("work", flags.work) ?? 0;
+  const idleMs = secondsFlag("idle", flags.idle);
+  const offset = flags.offset === undefined ? undefined : streamOffsetFlag("offset", flags.offset);
+  const loop = {
+    queue,
+    style,
+    noAck,
+    requeueOnce,
+    prefetch,
+    inactivity,
+    offset,
+    declare: queueTypeFlags(flags["queue-type"], flags.transient),
+    max: integerFlag("max", flags.max),
+    connect: brokerOptions(flags, `consumer.ts --style ${style}`),
+  };
+  return { loop, workMs, idleMs, raw: flags.raw };
+}
+
+/**
+ * What consumer.ts prints as the loop goes: its events, then `done` with the count. Given the
+ * `--idle` timer, a message resets it and a reconnect pauses it.
+ */
+export function consumerLines(
+  config: ConsumerConfig,
+  out: Run<typeof FLAGS>["out"],
+  idle?: ReturnType<typeof idleTimer>,
+): { on: ConsumerEvents; done(received: number): void } {
+  const { queue, style, noAck, prefetch, requeueOnce, offset, inactivity } = config.loop;
+  const tty = Deno.stdout.isTerminal();
+  let progress: ReturnType<typeof progressLine> | undefined;
+  let shown = 0;
+  // A body that is not UTF-8 throws: a poison message, parked (unless nothing could park
+  // it). Control characters print as escapes unless --raw: no forged lines, no escapes.
+  const strict = !noAck && !queue.endsWith(".dead");
+  const text = (message: AMQPMessage) =>
+    strict
+      ? `'${config.raw ? bodyText(message.body) : printable(bodyText(message.body))}'`
+      : showBody(message.body, config);
+  const on: ConsumerEvents = {
+    declared: (found, url) => {
+      checkQueue(found, { style, noAck, prefetch, requeueOnce, offset });
+      if (found.note) console.error(` [!] ${found.note}`);
+      out.line(` [*] Waiting for messages in '${queue}' at ${url}. To exit press CTRL+C`);
+    },
+    // The work: print, wait --work seconds; the ack comes after, in the loop.
+    message: async (message, at) => {
+      idle?.reset();
+      const tag = message.redelivered
+        ? " (redelivered)"
+        : at === undefined
+        ? ""
+        : ` (offset ${at})`;
+      const line = ` [x] Received ${text(message)}${tag}`; // [x] Received '7'
+      // On a terminal, past the first 1000, one progress line instead (on stderr).
+      if (tty && shown >= 1000) {
+        progress ??= (out.flush(), progressLine(Deno.stderr, "received"));
+        progress.update(shown + 1);
+      } else out.line(line);
+      shown++;
+      if (config.workMs) await new Promise((resolve) => setTimeout(resolve, config.workMs));
+    },
+    requeued: (message) => {
+      idle?.reset();
+      out.line(` [x] Requeued ${text(message)}`); // [x] Requeued '7'
+    },
+    parked: (reason, parking) => console.error(` [!] ${printable(reason)}: parked in '${parking}'`),
+    quiet: () => out.line(` [.] No message for ${inactivity / 1000} s, still waiting`),
+    // Idle means no message while connected: time spent reconnecting does not count.
+    ...reconnectLines(console.error, idle),
+  };
+  const done = (received: number) => {
+    progress?.done(received);
+    if (idle?.signal.aborted) out.line(` [*] No message for ${config.idleMs! / 1000} s, stopping`);
+    out.line(` [*] Done: ${received} messages`);
+  };
+  return { on, done };
+}
+
 export const main = (args: string[]): Promise<number> =>
   runMain({
     usage: USAGE,
-    flags: {
-      style: { type: "string", default: "callback" },
-      queue: { type: "string", default: "hello" },
-      "queue-type": { type: "string", default: "quorum" },
-      transient: { type: "boolean", default: false },
-      url: { type: "string" },
-      ca: { type: "string" },
-      prefetch: { type: "string", default: "1" },
-      "auto-ack": { type: "boolean", default: false },
-      "requeue-once": { type: "boolean", default: false },
-      inactivity: { type: "string", default: "5" },
-      offset: { type: "string" },
-      work: { type: "string" },
-      idle: { type: "string" },
-      max: { type: "string" },
-      raw: { type: "boolean", default: false },
-    },
+    flags: FLAGS,
     async run({ flags, stop, out }) {
-      // Flags into a configuration, each checked before anything is sent.
-      const style = STYLES.find((s) => s === flags.style);
-      if (!style) {
-        throw new UsageError(
-          `Cannot use --style "${flags.style}": expected callback, get or iterator`,
-        );
-      }
-      const noAck = flags["auto-ack"];
-      const requeueOnce = flags["requeue-once"];
-      if (noAck && requeueOnce) {
-        throw new UsageError(
-          "Cannot use --requeue-once with --auto-ack: auto-acked messages are gone",
-        );
-      }
-      const queue = queueNameFlag("queue", flags.queue);
-      const prefetch = integerFlag("prefetch", flags.prefetch, 0);
-      const inactivity = secondsFlag("inactivity", flags.inactivity);
-      const workMs = secondsFlag("work", flags.work) ?? 0;
-      const idleMs = secondsFlag("idle", flags.idle);
-      const offset = flags.offset === undefined
-        ? undefined
-        : streamOffsetFlag("offset", flags.offset);
-
-      // Stop on Ctrl+C or SIGTERM, or after --idle seconds without a message while connected.
-      const idle = idleMs ? idleTimer(idleMs) : undefined;
-      const tty = Deno.stdout.isTerminal();
-      let progress: ReturnType<typeof progressLine> | undefined;
-      let shown = 0;
-      // A body that is not UTF-8 throws: a poison message, parked (unless nothing could park
-      // it). Control characters print as escapes unless --raw: no forged lines, no escapes.
-      const strict = !noAck && !queue.endsWith(".dead");
-      const text = (message: AMQPMessage) =>
-        strict
-          ? `'${flags.raw ? bodyText(message.body) : printable(bodyText(message.body))}'`
-          : showBody(message.body, flags);
-
+      // Flags into a configuration; then the loop, until Ctrl+C, SIGTERM, --max or --idle.
+      const config = consumerConfig(flags);
+      const idle = config.idleMs ? idleTimer(config.idleMs) : undefined;
+      const lines = consumerLines(config, out, idle);
       try {
         const received = await runConsumer({
-          queue,
-          style,
-          noAck,
-          requeueOnce,
-          prefetch,
-          inactivity,
-          offset,
-          declare: queueTypeFlags(flags["queue-type"], flags.transient),
-          max: integerFlag("max", flags.max),
-          connect: brokerOptions(flags, `consumer.ts --style ${style}`),
+          ...config.loop,
           stop: idle ? AbortSignal.any([stop, idle.signal]) : stop,
-          on: {
-            declared: (found, url) => {
-              checkQueue(found, { style, noAck, prefetch, requeueOnce, offset });
-              if (found.note) console.error(` [!] ${found.note}`);
-              out.line(` [*] Waiting for messages in '${queue}' at ${url}. To exit press CTRL+C`);
-            },
-            // The work: print, wait --work seconds; the ack comes after, in the loop.
-            message: async (message, at) => {
-              idle?.reset();
-              const tag = message.redelivered
-                ? " (redelivered)"
-                : at === undefined
-                ? ""
-                : ` (offset ${at})`;
-              const line = ` [x] Received ${text(message)}${tag}`; // [x] Received '7'
-              // On a terminal, past the first 1000, one progress line instead (on stderr).
-              if (tty && shown >= 1000) {
-                progress ??= (out.flush(), progressLine(Deno.stderr, "received"));
-                progress.update(shown + 1);
-              } else out.line(line);
-              shown++;
-              if (workMs) await new Promise((resolve) => setTimeout(resolve, workMs));
-            },
-            requeued: (message) => {
-              idle?.reset();
-              out.line(` [x] Requeued ${text(message)}`); // [x] Requeued '7'
-            },
-            parked: (reason, parking) =>
-              console.error(` [!] ${printable(reason)}: parked in '${parking}'`),
-            quiet: () => out.line(` [.] No message for ${inactivity / 1000} s, still waiting`),
-            // Idle means no message while connected: time spent reconnecting does not count.
-            ...reconnectLines(console.error, idle),
-          },
+          on: lines.on,
         });
-        progress?.done(received);
-        if (idle?.signal.aborted) out.line(` [*] No message for ${idleMs! / 1000} s, stopping`);
-        out.line(` [*] Done: ${received} messages`);
+        lines.done(received);
       } finally {
         idle?.clear();
       }

@@ -1,11 +1,13 @@
-// What the log patterns share (publish/subscribe, routing, topics): an emitter that sends one
-// message to an exchange of a kind, and a receiver that binds a queue of its own to it with the
-// keys given and prints what arrives. Each pattern's file says which kind, which exchange, and
-// what its keys are; the official tutorials' twins (emit_log_direct/emit_log_topic, …) differ
-// in no more.
+// What the patterns share. The log patterns (publish/subscribe, routing, topics): an emitter
+// that sends one message to an exchange of a kind, and a receiver that binds a queue of its own
+// to it with the keys given and prints what arrives. Each pattern's file says which kind, which
+// exchange, and what its keys are; the official tutorials' twins (emit_log_direct/
+// emit_log_topic, …) differ in no more. And the consumers of a shared queue (the work queues'
+// worker, the RPC server): one message at a time, acked once its work is done.
 
 import { brokerOptions, declareExchange, type ExchangeKind, printable } from "../lib/mod.ts";
 import { reconnectLines, runMain, sendOne, showBody, subscribe } from "../lib/mod.ts";
+import { type ConsumerEvents, queueNameFlag, queueTypeFlags, runConsumer } from "../lib/mod.ts";
 
 /** A log pattern's script: its name, usage, exchange, and what its arguments are. */
 export interface LogScript {
@@ -70,4 +72,34 @@ export function logReceiver(script: LogScript) {
           on: reconnectLines(console.error),
         }),
     }, args);
+}
+
+/**
+ * Consumes a shared queue (`--queue`, used as found, else created as `--queue-type`) one message
+ * at a time, each acked once `on.message` resolves, across reconnects, until `options.stop`;
+ * `on.ready` once the queue is declared.
+ */
+export function serveQueue(
+  flags: { queue: string; "queue-type": string; url?: string },
+  on: Pick<ConsumerEvents, "message" | "parked"> & { ready: () => void },
+  options: { name: string; stop: AbortSignal },
+): Promise<number> {
+  const { ready, ...work } = on;
+  return runConsumer({
+    queue: queueNameFlag("queue", flags.queue),
+    declare: queueTypeFlags(flags["queue-type"], false), // shared with its Python twin: as found
+    style: "callback",
+    noAck: false, // the ack comes only once the work is done
+    prefetch: 1, // no new message until this one is acked: each goes to a free consumer
+    connect: brokerOptions(flags, options.name),
+    stop: options.stop,
+    on: {
+      declared: ({ note }) => {
+        if (note) console.error(` [!] ${note}`);
+        ready();
+      },
+      ...work,
+      ...reconnectLines(console.error),
+    },
+  });
 }

@@ -63,6 +63,8 @@ export function printable(text: string): string {
   return text.replace(CONTROLS_ALL, (c) => {
     const code = c.charCodeAt(0);
     return NAMED[c] ??
-      (code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`);
+      (code <= 0xff
+        ? `\\x${code.toString(16).padStart(2, "0")}`
+        : `\\u${code.toString(16).padStart(4, "0")}`);
   });
 }

@@ -11,15 +11,9 @@
  * @module
  */
 
-import {
-  BrokerError,
-  brokerOptions,
-  declareQueue,
-  forEachMessage,
-  parkingQueue,
-} from "../../lib/mod.ts";
-import { printable, queueNameFlag, reconnectLines, runMain, showBody } from "../../lib/mod.ts";
-import { withReconnectingChannel } from "../../lib/mod.ts";
+import { BrokerError, brokerOptions, declareQueue, forEachMessage } from "../../lib/mod.ts";
+import { parkingQueue, printable, queueNameFlag, reconnectLines, runMain } from "../../lib/mod.ts";
+import { showBody, withReconnectingChannel } from "../../lib/mod.ts";
 
 export const main = (args: string[]): Promise<number> =>
   runMain({

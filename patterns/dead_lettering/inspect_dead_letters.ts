@@ -16,12 +16,7 @@ import { BrokerError, brokerOptions, parkingQueue, printable, runMain } from "..
 import { showBody, withChannel } from "../../lib/mod.ts";
 
 /** The broker's record of a dead-lettering, as far as this script shows it. */
-interface Death {
-  reason?: string;
-  queue?: string;
-  count?: number;
-  time?: Date;
-}
+type Death = { reason?: string; queue?: string; count?: number; time?: Date };
 
 export const main = (args: string[]): Promise<number> =>
   runMain({
@@ -36,13 +31,9 @@ Shows the messages parked in NAME.dead (default jobs.dead) and leaves them there
     async run({ flags, out }) {
       const parking = parkingQueue(flags.queue) ?? flags.queue;
       await withChannel(async (channel) => {
-        await channel.queueDeclare(parking, { passive: true }).catch((error) => {
-          throw new BrokerError(
-            `No queue '${parking}': nothing was ever parked from '${flags.queue}'`,
-            {
-              cause: error,
-            },
-          );
+        const missing = `No queue '${parking}': nothing was ever parked from '${flags.queue}'`;
+        await channel.queueDeclare(parking, { passive: true }).catch((cause) => {
+          throw new BrokerError(missing, { cause });
         });
         // Take each message without acking; they stay ours until we ack or requeue them.
         const held: AMQPMessage[] = [];
@@ -53,9 +44,8 @@ Shows the messages parked in NAME.dead (default jobs.dead) and leaves them there
           const why = death
             ? `${death.reason ?? "?"} in '${death.queue ?? "?"}' ${death.count ?? "?"} time(s), ` +
               (death.time?.toISOString() ?? "")
-            : `parked from '${headers["x-parked-from"] ?? "?"}': ${
-              headers["x-parked-reason"] ?? "?"
-            }`;
+            : `parked from '${headers["x-parked-from"] ?? "?"}': ` +
+              (headers["x-parked-reason"] ?? "?");
           out.line(` [x] ${showBody(message.body)}: ${printable(why)}`);
           // [x] 'abc': rejected in 'jobs' 1 time(s), 2026-11-27T01:20:00.000Z
         }
@@ -64,11 +54,8 @@ Shows the messages parked in NAME.dead (default jobs.dead) and leaves them there
           if (flags.ack) await channel.basicAck(last.deliveryTag, true);
           else await channel.basicNack(last.deliveryTag, true, true); // requeue all, in order
         }
-        out.line(
-          ` [*] ${held.length} parked in '${parking}'${
-            flags.ack ? ", now removed" : ", left in place"
-          }`,
-        );
+        const now = flags.ack ? "now removed" : "left in place";
+        out.line(` [*] ${held.length} parked in '${parking}', ${now}`);
       }, brokerOptions(flags, "inspect_dead_letters.ts"));
     },
   }, args);

@@ -11,36 +11,29 @@
  * @module
  */
 
-import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { brokerOptions, integerFlag, runMain, withChannel } from "../../lib/mod.ts";
 
-/** Publishes message i and settles when the broker confirms (resolve) or refuses (reject) it. */
-type Publish = (i: number) => Promise<unknown>;
+/** Publishes message i; settles once the broker has confirmed it, or refused it (reported). */
+type Confirm = (i: number) => Promise<void>;
 
-const strategies: Record<
-  string,
-  (publish: Publish, count: number, onNack: (i: number) => void) => Promise<void>
-> = {
+const strategies: Record<string, (confirm: Confirm, count: number) => Promise<void>> = {
   // Simplest and slowest: a round trip per message.
-  "one at a time": async (publish, count, onNack) => {
-    for (let i = 0; i < count; i++) await publish(i).catch(() => onNack(i));
+  "one at a time": async (confirm, count) => {
+    for (let i = 0; i < count; i++) await confirm(i);
   },
   // Publish a batch, then wait for all of its confirms.
-  "in batches of 100": async (publish, count, onNack) => {
+  "in batches of 100": async (confirm, count) => {
     for (let start = 0; start < count; start += 100) {
-      const batch = [];
-      for (let i = start; i < Math.min(start + 100, count); i++) {
-        batch.push(publish(i).catch(() => onNack(i)));
-      }
-      await Promise.all(batch);
+      const size = Math.min(100, count - start);
+      await Promise.all(Array.from({ length: size }, (_, i) => confirm(start + i)));
     }
   },
   // Keep publishing; handle each confirm when it comes, with at most 1000 outstanding.
-  "streaming, confirms handled async": async (publish, count, onNack) => {
-    const outstanding = new Set<Promise<unknown>>();
+  "streaming, confirms handled async": async (confirm, count) => {
+    const outstanding = new Set<Promise<void>>();
     for (let i = 0; i < count; i++) {
-      const confirm = publish(i).catch(() => onNack(i)).finally(() => outstanding.delete(confirm));
-      outstanding.add(confirm);
+      const confirmed = confirm(i).finally(() => outstanding.delete(confirmed));
+      outstanding.add(confirmed);
       if (outstanding.size >= 1000) await Promise.race(outstanding);
     }
     await Promise.all(outstanding);
@@ -65,26 +58,21 @@ Publishes N messages (default 10000) with each confirm strategy and prints the t
         ? {}
         : { "x-max-length": maxLength, "x-overflow": "reject-publish" };
       for (const [name, strategy] of Object.entries(strategies)) {
-        await withChannel(async (channel: AMQPChannel) => {
+        await withChannel(async (channel) => {
           // A fresh, exclusive queue per strategy, gone when the connection closes.
-          const { name: queue } = await channel.queueDeclare("", {
-            exclusive: true,
-            durable: false,
-            autoDelete: true,
-          }, limit);
+          const { name: queue } = await channel.queueDeclare("", { exclusive: true }, limit);
           // Confirm mode: each publish's promise settles with the broker's ack or nack.
           await channel.confirmSelect();
           let nacked = 0;
           const started = performance.now();
-          await strategy((i) => channel.basicPublish("", queue, `${i}`, {}), count, (i) => {
-            nacked++;
-            console.error(` [!] Message ${i} was rejected by the broker (nack)`);
-          });
+          await strategy((i) =>
+            channel.basicPublish("", queue, `${i}`, {}).then(() => {}, () => {
+              nacked++;
+              console.error(` [!] Message ${i} was rejected by the broker (nack)`);
+            }), count);
           const ms = (performance.now() - started).toFixed(0);
-          out.line(
-            ` [x] ${name}: ${count} messages in ${ms} ms (${count - nacked} confirmed, ` +
-              `${nacked} rejected)`,
-          );
+          const settled = `${count - nacked} confirmed, ${nacked} rejected`;
+          out.line(` [x] ${name}: ${count} messages in ${ms} ms (${settled})`);
         }, brokerOptions(flags, "publisher_confirms.ts"));
       }
     },

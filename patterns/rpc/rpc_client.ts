@@ -40,23 +40,17 @@ Asks an rpc_server.ts for fib(N) of each N (0..10000), all at once, and prints t
         });
         const call = async (n: number) => {
           const correlationId = crypto.randomUUID();
-          const answer = new Promise<AMQPMessage>((resolve) => waiting.set(correlationId, resolve));
+          const answer = Promise.withResolvers<AMQPMessage>();
+          waiting.set(correlationId, answer.resolve);
           out.line(` [x] Requesting fib(${n})`);
           await channel.basicPublish("", flags.queue, `${n}`, { replyTo: REPLY_TO, correlationId });
           // No answer in time: fail with one line (and stop waiting for it).
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const late = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              waiting.delete(correlationId);
-              reject(
-                new BrokerError(
-                  `No answer to fib(${n}) from "${flags.queue}" within ${timeout / 1000} s: ` +
-                    "is rpc_server.ts running?",
-                ),
-              );
-            }, timeout);
-          });
-          const message = await Promise.race([answer, late]).finally(() => clearTimeout(timer));
+          const timer = setTimeout(() => {
+            waiting.delete(correlationId);
+            const late = `No answer to fib(${n}) from "${flags.queue}" within ${timeout / 1000} s`;
+            answer.reject(new BrokerError(`${late}: is rpc_server.ts running?`));
+          }, timeout);
+          const message = await answer.promise.finally(() => clearTimeout(timer));
           const reply = printable(message.bodyString() ?? "");
           if (reply.startsWith("error:")) {
             throw new BrokerError(`The server refused fib(${n}): ${reply}`);

@@ -10,8 +10,8 @@
  * @module
  */
 
-import { brokerOptions, printable, queueNameFlag, queueTypeFlags } from "../../lib/mod.ts";
-import { reconnectLines, runConsumer, runMain } from "../../lib/mod.ts";
+import { printable, runMain } from "../../lib/mod.ts";
+import { serveQueue } from "../_logs.ts";
 
 /** fib(n), exactly, for 0 <= n <= 10000. */
 export function fib(n: number): bigint {
@@ -32,33 +32,20 @@ exist) until Ctrl+C.`,
       url: { type: "string" },
     },
     async run({ flags, stop, out }) {
-      await runConsumer({
-        queue: queueNameFlag("queue", flags.queue),
-        declare: queueTypeFlags(flags["queue-type"], false), // shared with other servers: as found
-        style: "callback",
-        noAck: false,
-        prefetch: 1, // spread requests over the running servers
-        connect: brokerOptions(flags, "rpc_server.ts"),
-        stop,
-        on: {
-          declared: ({ note }) => {
-            if (note) console.error(` [!] ${note}`);
-            out.line(" [x] Awaiting RPC requests");
-          },
-          // The answer goes to the caller's replyTo address, with its correlationId.
-          message: async (request) => {
-            const text = request.bodyString() ?? ""; // bytes that are not text: a bad request
-            const valid = /^\d+$/.test(text) && Number(text) <= 10000;
-            out.line(valid ? ` [.] fib(${text})` : ` [!] Bad request '${printable(text)}'`);
-            const answer = valid
-              ? `${fib(Number(text))}`
-              : "error: expected a whole number 0..10000";
-            const { replyTo, correlationId } = request.properties;
-            if (replyTo) await request.channel.basicPublish("", replyTo, answer, { correlationId });
-          },
-          ...reconnectLines(console.error),
+      // One request at a time (prefetch 1) spreads them over the running servers; each is acked
+      // once its answer is sent.
+      await serveQueue(flags, {
+        ready: () => out.line(" [x] Awaiting RPC requests"),
+        // The answer goes to the caller's replyTo address, with its correlationId.
+        message: async (request) => {
+          const text = request.bodyString() ?? ""; // bytes that are not text: a bad request
+          const valid = /^\d+$/.test(text) && Number(text) <= 10000;
+          out.line(valid ? ` [.] fib(${text})` : ` [!] Bad request '${printable(text)}'`);
+          const answer = valid ? `${fib(Number(text))}` : "error: expected a whole number 0..10000";
+          const { replyTo, correlationId } = request.properties;
+          if (replyTo) await request.channel.basicPublish("", replyTo, answer, { correlationId });
         },
-      });
+      }, { name: "rpc_server.ts", stop });
     },
   }, args);
 

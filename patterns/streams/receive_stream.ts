@@ -4,21 +4,16 @@
  * Reads the stream `hello-stream` from `--offset` (default `first`: everything it holds) and
  * prints each message with its offset, until Ctrl+C. Reading takes nothing away: run it again,
  * or two at once, and each reads the whole log. A stream must be read with a prefetch and
- * manual acks; readStream() sees to both.
+ * manual acks; the options below set both.
  *
  *     deno run --allow-net=127.0.0.1:5672 --allow-env="AMQP_*" patterns/streams/receive_stream.ts --offset first
  *
  * @module
  */
 
-import {
-  brokerOptions,
-  idleTimer,
-  integerFlag,
-  queueNameFlag,
-  reconnectLines,
-} from "../../lib/mod.ts";
-import { runConsumer, runMain, secondsFlag, showBody, streamOffsetFlag } from "../../lib/mod.ts";
+import { brokerOptions, idleTimer, integerFlag, queueNameFlag } from "../../lib/mod.ts";
+import { reconnectLines, runConsumer, runMain, secondsFlag } from "../../lib/mod.ts";
+import { showBody, streamOffsetFlag } from "../../lib/mod.ts";
 
 export const main = (args: string[]): Promise<number> =>
   runMain({

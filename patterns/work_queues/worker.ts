@@ -10,14 +10,8 @@
  * @module
  */
 
-import {
-  bodyText,
-  brokerOptions,
-  printable,
-  queueNameFlag,
-  queueTypeFlags,
-} from "../../lib/mod.ts";
-import { reconnectLines, runConsumer, runMain, secondsFlag } from "../../lib/mod.ts";
+import { bodyText, printable, runMain, secondsFlag } from "../../lib/mod.ts";
+import { serveQueue } from "../_logs.ts";
 
 export const main = (args: string[]): Promise<number> =>
   runMain({
@@ -35,33 +29,21 @@ shown as escapes (\\n, \\x1b); --raw prints them as they are.`,
     },
     async run({ flags, stop, out }) {
       const perDot = secondsFlag("dot", flags.dot);
-      await runConsumer({
-        queue: queueNameFlag("queue", flags.queue),
-        declare: queueTypeFlags(flags["queue-type"], false), // shared with worker.py: as found
-        style: "callback",
-        noAck: false, // the ack comes only once the work is done
-        prefetch: 1, // no new task until this one is acked
-        connect: brokerOptions(flags, "worker.ts"),
-        stop,
-        on: {
-          declared: ({ note }) => {
-            if (note) console.error(` [!] ${note}`);
-            out.line(" [*] Waiting for messages. To exit press CTRL+C");
-          },
-          // A body that is not UTF-8 throws here: parked in QUEUE.dead, not retried forever.
-          message: async (message) => {
-            const task = bodyText(message.body);
-            out.line(` [x] Received '${flags.raw ? task : printable(task)}'`);
-            await new Promise((resolve) =>
-              setTimeout(resolve, (task.split(".").length - 1) * perDot)
-            );
-            out.line(" [x] Done");
-          },
-          parked: (reason, parking) =>
-            console.error(` [!] ${printable(reason)}: parked in '${parking}'`),
-          ...reconnectLines(console.error),
+      // Prefetch 1 and the ack after the work: a busy worker is sent no new task, and the task
+      // of a worker that dies before its ack goes to another.
+      await serveQueue(flags, {
+        ready: () => out.line(" [*] Waiting for messages. To exit press CTRL+C"),
+        // A body that is not UTF-8 throws here: parked in QUEUE.dead, not retried forever.
+        message: async (message) => {
+          const task = bodyText(message.body);
+          out.line(` [x] Received '${flags.raw ? task : printable(task)}'`);
+          const ms = (task.split(".").length - 1) * perDot; // a second of work per dot
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          out.line(" [x] Done");
         },
-      });
+        parked: (reason, parking) =>
+          console.error(` [!] ${printable(reason)}: parked in '${parking}'`),
+      }, { name: "worker.ts", stop });
     },
   }, args);
 

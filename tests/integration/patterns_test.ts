@@ -364,3 +364,67 @@ Deno.test("inspect_dead_letters.ts: header values full of escapes print as visib
     ]);
     deepEqual(await depth(`${queue}.dead`), 1); // looking changes nothing
   }));
+
+/** Every control character the escaping must catch: C0, DEL, C1 (CSI), a bidi override. */
+const HOSTILE = "\x1b]0;pwned\x07\x7f\x9b2J\u202e";
+const HOSTILE_SHOWN = "\\x1b]0;pwned\\x07\\x7f\\x9b2J\\u202e";
+/** Neither stream holds a raw control character: each printed line stays one visible line. */
+const noControls = (r: Ran) =>
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  deepEqual(`${r.stdout}${r.stderr}`.match(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]/g), null);
+
+Deno.test("rpc_client.ts: a server's reply text full of escapes prints as visible escapes, one line", async (t) => {
+  const queue = uniqueQueue("rpc-hostile");
+  try {
+    await withChannel(async (channel) => {
+      // A hostile server: answers each request with the reply its body names.
+      await channel.queueDeclare(queue, { durable: false, autoDelete: true });
+      const replies: Record<string, string> = {
+        "1": `1\n [.] Got fib(2) = 1${HOSTILE}`,
+        "2": `error: no${HOSTILE}\n at x.ts:1`,
+      };
+      await channel.basicConsume(queue, { noAck: true }, async (request) => {
+        const { replyTo, correlationId } = request.properties;
+        await channel.basicPublish("", replyTo!, replies[request.bodyString()!]!, {
+          correlationId,
+        });
+      });
+      await t.step("an answer: on stdout, on its one line", async () => {
+        const result = await pattern("rpc/rpc_client.ts", ["--queue", queue, "1"]);
+        deepEqual([result.code, result.stderr], [0, ""]);
+        deepEqual(result.stdout.split("\n").filter((line) => line.startsWith(" [.]")), [
+          ` [.] Got fib(1) = 1\\n [.] Got fib(2) = 1${HOSTILE_SHOWN}`,
+        ]);
+        noControls(result);
+      });
+      await t.step("a refusal: one line on stderr, exit 1", async () => {
+        const result = await pattern("rpc/rpc_client.ts", ["--queue", queue, "2"]);
+        deepEqual(result.code, 1);
+        deepEqual(
+          result.stderr,
+          `The server refused fib(2): error: no${HOSTILE_SHOWN}\\n at x.ts:1\n`,
+        );
+        noControls(result);
+      });
+    });
+  } finally {
+    await withChannel((channel) => channel.queueDelete(queue, { ifUnused: false, ifEmpty: false }));
+  }
+});
+
+Deno.test("new_task.ts: a broker's close reply text naming a hostile queue prints as visible escapes", () =>
+  withChannel(async (channel) => {
+    // The queue is this connection's own (exclusive), so the broker refuses new_task.ts with a
+    // 405 whose reply text quotes the name, escapes and all; it goes when this connection closes.
+    const queue = `${uniqueQueue("hostile")}${HOSTILE}`;
+    await channel.queueDeclare(queue, { exclusive: true, durable: false });
+    const result = await pattern("work_queues/new_task.ts", ["--queue", queue, "a task"]);
+    deepEqual([result.code, result.stdout], [1, ""]);
+    deepEqual(result.stderr.split("\n").length, 2, result.stderr); // one line, then the end
+    match(result.stderr, /RESOURCE_LOCKED/);
+    ok(
+      result.stderr.includes(`${queue.slice(0, -HOSTILE.length)}${HOSTILE_SHOWN}'`),
+      result.stderr,
+    );
+    noControls(result);
+  }));
