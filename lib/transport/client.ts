@@ -553,7 +553,10 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
       if (expected !== "header") {
         throw new ProtocolError(505, `a content header on channel ${channel} without a message`);
       }
-      const bodySize = size >= 12 ? Number(view.getBigUint64(offset + 11)) : -1;
+      // The 64-bit size as a number, without a BigInt per message (exact up to 2^53).
+      const bodySize = size >= 12
+        ? view.getUint32(offset + 11) * 2 ** 32 + view.getUint32(offset + 15)
+        : -1;
       if (bodySize < 0 || bodySize > this.#maxBodySize) {
         throw new ProtocolError(
           501,

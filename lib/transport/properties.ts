@@ -71,17 +71,23 @@ export class PropertyReader {
     return text;
   }
 
+  /**
+   * A signed 64-bit integer as the client gives it (`Number(getBigInt64())`), without a BigInt:
+   * the high half times 2^32 is exact, so the one rounding of the sum is the BigInt's.
+   */
   int64(): number {
-    const value = Number(this.view.getBigInt64(this.at));
+    const value = this.view.getInt32(this.at) * 2 ** 32 + this.view.getUint32(this.at + 4);
     this.at += 8;
     return value;
   }
 
-  /** The properties of a content header, from its property flags on. */
-  properties(): AMQPProperties {
+  /**
+   * The properties of a content header, from its property flags on, set on `properties` (a new
+   * object by default).
+   */
+  properties(properties: AMQPProperties = {}): AMQPProperties {
     const flags = this.view.getUint16(this.at);
     this.at += 2;
-    const properties: AMQPProperties = {};
     if (flags === 0) return properties;
     if (flags & 0x8000) properties.contentType = this.shortstr();
     if (flags & 0x4000) properties.contentEncoding = this.shortstr();
