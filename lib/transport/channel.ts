@@ -153,6 +153,8 @@ export class DenoChannel extends AMQPChannel {
   }
 
   override setClosed(error?: Error): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     super.setClosed(error);
     this.#sink.channelClosed(this.id);
     const waiter = this.#waiter;
@@ -214,19 +216,28 @@ export class DenoChannel extends AMQPChannel {
   /**
    * Acks are coalesced: an ack for the delivery right after every one already settled (the
    * usual case: a consumer acks in order) is held, and the held run goes out as one
-   * basic.ack (multiple): once a quarter of the prefetch window is held (at once with a
-   * prefetch of 1 to 4), after a few milliseconds, or before any other ack, nack, reject,
-   * cancel or close of this channel. Acking each delivery up to N and acking N with `multiple`
-   * are the same to the broker, and the window keeps the broker sending meanwhile; an ack out of
-   * order is written at once, as given.
+   * basic.ack (multiple): at the end of the turn (a microtask) in which a quarter of the
+   * prefetch window came to be held (every ack's turn with a prefetch of 1 to 4), after a few
+   * milliseconds, or before any other ack, nack, reject, cancel or close of this channel.
+   * Acking each delivery up to N and acking N with `multiple` are the same to the broker, and
+   * the window keeps the broker sending meanwhile; an ack out of order is written at once, as
+   * given.
    */
   override basicAck(deliveryTag: number, multiple = false): Promise<void> {
     if (this.closed) return super.basicAck(deliveryTag, multiple);
     if (!multiple && deliveryTag === this.#handledThrough + 1) {
       this.#settle(deliveryTag, false);
       this.#ackUpTo = deliveryTag;
-      if (++this.#held >= this.#holdAtMost) this.#flushAcks();
-      else this.#flushTimer ??= setTimeout(this.#flushAcks, ACK_HOLD_MS);
+      // A full quarter goes out at the end of this turn, with the acks made in the same turn
+      // (a consumer acking what one read brought): one frame and one write for them all. The
+      // timer stays: one per few milliseconds, not one per quarter (it finds nothing held, or
+      // what was held since).
+      if (++this.#held >= this.#holdAtMost) {
+        if (!this.#turnEnd) {
+          this.#turnEnd = true;
+          queueMicrotask(this.#onTurnEnd);
+        }
+      } else this.#flushTimer ??= setTimeout(this.#onFlushTimer, ACK_HOLD_MS);
       return SENT as Promise<unknown> as Promise<void>;
     }
     this.#flushAcks();
@@ -271,6 +282,8 @@ export class DenoChannel extends AMQPChannel {
   /** How many acks are held, and how many may be. */
   #held = 0;
   #holdAtMost = 1;
+  /** A write of the held acks is due at the end of this turn (a microtask). */
+  #turnEnd = false;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Notes deliveries as settled (`multiple`: all up to `tag`). */
@@ -289,16 +302,33 @@ export class DenoChannel extends AMQPChannel {
     this.#flushAcks();
   }
 
-  /** Writes the held acks, if any. */
-  readonly #flushAcks = (): void => {
-    clearTimeout(this.#flushTimer);
+  /** Writes the held acks, if any, and stops the timer. */
+  #flushAcks(): void {
+    if (this.#flushTimer !== undefined) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+    }
+    this.#writeHeld();
+  }
+
+  readonly #onTurnEnd = (): void => {
+    this.#turnEnd = false;
+    this.#writeHeld();
+  };
+
+  readonly #onFlushTimer = (): void => {
     this.#flushTimer = undefined;
+    this.#writeHeld();
+  };
+
+  /** Writes the held acks, if any, as one basic.ack (multiple). */
+  #writeHeld(): void {
     const upTo = this.#ackUpTo;
     if (upTo === 0) return;
     this.#ackUpTo = 0;
     this.#held = 0;
     if (!this.closed) this.#writeAck(upTo, true);
-  };
+  }
 
   #writeAck(deliveryTag: number, multiple: boolean): Promise<void> {
     const sink = this.#sink;
