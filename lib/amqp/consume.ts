@@ -148,7 +148,17 @@ class MessageIterator implements AsyncIterableIterator<AMQPMessage | null> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<AMQPMessage | null>> {
+  next(): Promise<IteratorResult<AMQPMessage | null>> {
+    // The usual case, a message buffered and nothing stopping, without an async function.
+    const deliveries = this.#deliveries;
+    if (deliveries && !this.#closing && !this.#rest && !this.options.stop?.aborted) {
+      const message = deliveries.take();
+      if (message) return Promise.resolve({ value: message, done: false });
+    }
+    return this.#next();
+  }
+
+  async #next(): Promise<IteratorResult<AMQPMessage | null>> {
     const { noAck, inactivityTimeout, stop } = this.options;
     try {
       if (this.#closing) return await this.#done();
@@ -175,7 +185,7 @@ class MessageIterator implements AsyncIterableIterator<AMQPMessage | null> {
       await deliveries.cancel();
       if (noAck) {
         this.#rest = deliveries.rest();
-        return await this.next();
+        return await this.#next();
       }
       return await this.#done();
     } catch (error) {

@@ -114,8 +114,10 @@ export async function readStreamQueue(
     throw new RangeError(`Cannot read a stream with prefetch ${prefetch}: it needs 1 or more`);
   }
   await channel.basicQos(prefetch, 0, false);
-  await forEachMessage(channel, stream, async (message) => {
-    await onMessage(message, messageOffset(message));
-    await message.ack(false);
+  // No async function per message: the ack follows the work, at once when it returns no promise.
+  await forEachMessage(channel, stream, (message) => {
+    const done = onMessage(message, messageOffset(message));
+    if (done === undefined) return message.ack(false);
+    return Promise.resolve(done).then(() => message.ack(false));
   }, { noAck: false, stop, arguments: streamOffsetArguments(offset) });
 }
