@@ -290,6 +290,7 @@ export class DenoChannel extends AMQPChannel {
   #settle(tag: number, multiple: boolean): void {
     if (multiple || tag === this.#handledThrough + 1) {
       this.#handledThrough = Math.max(this.#handledThrough, tag);
+      if (this.#handledAbove.size === 0) return; // in order, as most are
       while (this.#handledAbove.delete(this.#handledThrough + 1)) this.#handledThrough++;
       if (multiple) {
         for (const t of this.#handledAbove) if (t <= tag) this.#handledAbove.delete(t);

@@ -397,7 +397,9 @@ export function frameProblem(
         "(cluster-id or more flags, which the client cannot read)";
     }
     let at = start + 14;
-    for (const [flag, kind] of PROPERTIES) {
+    // An index loop, and none for no properties: this runs for every delivery.
+    for (let i = 0; flags !== 0 && i < PROPERTIES.length; i++) {
+      const [flag, kind] = PROPERTIES[i]!;
       if (flags & flag) at = field(view, kind, at, end, 0);
     }
     return at === end ? undefined : mismatch("content header", size, at - start);
