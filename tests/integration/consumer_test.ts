@@ -21,7 +21,7 @@ function eachStyle(count: number, check: (style: string, queue: string) => Promi
 Deno.test(
   "consumer.ts drains 100 messages in order and acks each, in every style",
   eachStyle(100, async (style, queue) => {
-    const { code, stdout, stderr } = await consume(style, queue, "--idle", "0.5");
+    const { code, stdout, stderr } = await consume(style, queue, "--idle", "1.5");
     deepEqual([code, stderr], [0, ""]);
     deepEqual(received(stdout), numbers(100));
     match(stdout, /Done: 100 messages/);
@@ -33,7 +33,7 @@ Deno.test(
 Deno.test(
   "consumer.ts --requeue-once sees every message twice, the second time redelivered",
   eachStyle(100, async (style, queue) => {
-    const { code, stdout } = await consume(style, queue, "--requeue-once", "--idle", "0.5");
+    const { code, stdout } = await consume(style, queue, "--requeue-once", "--idle", "1.5");
     deepEqual(code, 0);
     const requeued = [...stdout.matchAll(/^ \[x\] Requeued '(\d+)'$/gm)].map((m) => m[1]);
     const redelivered = [...stdout.matchAll(/^ \[x\] Received '(\d+)' \(redelivered\)$/gm)]
@@ -49,7 +49,7 @@ Deno.test(
 Deno.test(
   "consumer.ts --auto-ack drains without acks, in every style",
   eachStyle(100, async (style, queue) => {
-    const { code, stdout } = await consume(style, queue, "--auto-ack", "--idle", "0.5");
+    const { code, stdout } = await consume(style, queue, "--auto-ack", "--idle", "1.5");
     deepEqual(code, 0);
     deepEqual(received(stdout), numbers(100));
     deepEqual(await depth(queue), 0);
@@ -96,7 +96,7 @@ Deno.test("a poison message (body not UTF-8) is parked in QUEUE.dead once; the r
       withQueue(`poison-${style}`, 0, async (queue) => {
         const poison = new Uint8Array([0xff, 0xfe, 0x41]);
         await withChannel((channel) => publishWithConfirms(channel, queue, ["0", poison, "2"]));
-        const { code, stdout, stderr } = await consume(style, queue, "--idle", "0.5");
+        const { code, stdout, stderr } = await consume(style, queue, "--idle", "1.5");
         deepEqual(code, 0);
         deepEqual(received(stdout), ["0", "2"]);
         deepEqual(
@@ -105,7 +105,7 @@ Deno.test("a poison message (body not UTF-8) is parked in QUEUE.dead once; the r
         );
         deepEqual(await depth(queue), 0);
         // Parked exactly once, bytes intact; reading the parking queue shows it safely.
-        const inspected = await consume(style, `${queue}.dead`, "--idle", "0.5");
+        const inspected = await consume(style, `${queue}.dead`, "--idle", "1.5");
         deepEqual(inspected.code, 0);
         match(inspected.stdout, /^ \[x\] Received <3 bytes: ff fe 41>$/m);
         match(inspected.stdout, /Done: 1 messages/);
@@ -142,7 +142,7 @@ Deno.test("a body full of escape sequences prints as one line of visible escapes
     await t.step(`--style ${style}`, () =>
       withQueue(`hostile-${style}`, 0, async (queue) => {
         await withChannel((channel) => publishWithConfirms(channel, queue, [HOSTILE, "8"]));
-        const { code, stdout } = await consume(style, queue, "--idle", "0.5");
+        const { code, stdout } = await consume(style, queue, "--idle", "1.5");
         deepEqual(code, 0);
         // Piped output stays one line per message: the body's newline did not make a second.
         const lines = stdout.split("\n").filter((line) => line.startsWith(" [x]"));
@@ -159,7 +159,7 @@ Deno.test("a body full of escape sequences prints as one line of visible escapes
     () =>
       withQueue("hostile-raw", 0, async (queue) => {
         await withChannel((channel) => publishWithConfirms(channel, queue, [HOSTILE]));
-        const { code, stdout } = await consume("callback", queue, "--idle", "0.5", "--raw");
+        const { code, stdout } = await consume("callback", queue, "--idle", "1.5", "--raw");
         deepEqual(code, 0);
         ok(stdout.includes(` [x] Received '${HOSTILE}'`), stdout);
       }),

@@ -130,6 +130,19 @@ Deno.test({
       }
     };
 
+    /**
+     * Runs the load with node 1 cut off for 32 s, then heals and waits until the cluster is
+     * whole again. Returns the scripts' stderr and the queue's leader during the cut.
+     */
+    const underSplit = async (label: string, placement: Parameters<typeof underLoad>[1]) => {
+      let leaderDuringCut = -1;
+      const stderr = await underLoad(label, placement, async (queue) => {
+        const result = await split(queue);
+        leaderDuringCut = result.leaderDuringCut;
+        return result.text;
+      });
+      return { stderr, leaderDuringCut };
+    };
     /** Cuts node 1 off for 32 s, heals, and waits until the cluster is whole again. */
     const split = async (queue: string) => {
       const cutAt = performance.now();
@@ -153,16 +166,11 @@ Deno.test({
     const cutPort = cluster.nodes[0]!.port;
 
     await t.step("node 1 cut off for 32 s with both clients connected to it", async () => {
-      let leaderDuringCut = -1;
-      const stderr = await underLoad(
-        "split-clients",
-        { leader: 1, clients: 0, count: 10_000 },
-        async (queue) => {
-          const result = await split(queue);
-          leaderDuringCut = result.leaderDuringCut;
-          return result.text;
-        },
-      );
+      const { stderr, leaderDuringCut } = await underSplit("split-clients", {
+        leader: 1,
+        clients: 0,
+        count: 10_000,
+      });
       deepEqual(leaderDuringCut, 1, "the leader stayed on the majority side");
       for (const [script, text] of Object.entries(stderr)) {
         // The paused node closes their connections with 320; each names what happened, and
@@ -181,16 +189,11 @@ Deno.test({
     });
 
     await t.step("node 1 cut off for 32 s while it leads the queue", async () => {
-      let leaderDuringCut = -1;
-      await underLoad(
-        "split-leader",
-        { leader: 0, clients: 1, count: 10_000 },
-        async (queue) => {
-          const result = await split(queue);
-          leaderDuringCut = result.leaderDuringCut;
-          return result.text;
-        },
-      );
+      const { leaderDuringCut } = await underSplit("split-leader", {
+        leader: 0,
+        clients: 1,
+        count: 10_000,
+      });
       ok(leaderDuringCut > 0, `the majority elected a leader of its own (${leaderDuringCut})`);
     });
 
