@@ -36,6 +36,24 @@ export function depth(queue: string, url = BROKER_URL): Promise<number> {
 }
 
 /**
+ * {@linkcode depth}, asked again until it is `expected` or 5 s have passed: a quorum queue takes
+ * back a closed channel's unacked messages a moment after the close. The last figure is the result.
+ */
+export async function settledDepth(
+  queue: string,
+  expected: number,
+  url = BROKER_URL,
+): Promise<number> {
+  const deadline = performance.now() + 5000;
+  let figure = await depth(queue, url);
+  while (figure !== expected && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    figure = await depth(queue, url);
+  }
+  return figure;
+}
+
+/**
  * Declares `queue` as the scripts do (by default a durable quorum queue) and puts `count`
  * messages "0".."count-1" in it.
  */

@@ -6,7 +6,7 @@ import { deepEqual, ok } from "node:assert/strict";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import { type ConsumerOptions, type ConsumeStyle, parseFlags, runConsumer } from "../../lib/mod.ts";
 import { consumerConfig, FLAGS } from "../../consumer.ts";
-import { BROKER_URL, depth, numbers, withQueue } from "../_helpers.ts";
+import { BROKER_URL, depth, numbers, settledDepth, withQueue } from "../_helpers.ts";
 
 const STYLES: ConsumeStyle[] = ["callback", "get", "iterator"];
 
@@ -134,7 +134,7 @@ Deno.test("runConsumer() ends at max or on stop mid-drain: the message in hand a
       eachStyle(30, async (style, queue) => {
         const seen = await consume(queue, style, options);
         deepEqual([seen.received, seen.bodies], [worked, numbers(worked)]);
-        deepEqual(await depth(queue), 30 - worked);
+        deepEqual(await settledDepth(queue, 30 - worked), 30 - worked);
       }),
     );
   }
