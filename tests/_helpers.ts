@@ -449,3 +449,12 @@ export function watchArgv(secrets: string[]): { stop(): string[] } {
     },
   };
 }
+
+/** Every listening TCP socket: its local address and the pid that holds it. */
+export async function listeners(): Promise<{ address: string; pid: number }[]> {
+  const { stdout } = await new Deno.Command("ss", { args: ["-ltnpH"] }).output();
+  return new TextDecoder().decode(stdout).split("\n").flatMap((line) => {
+    const address = line.trim().split(/\s+/)[3];
+    return address ? [...line.matchAll(/pid=(\d+)/g)].map((m) => ({ address, pid: +m[1]! })) : [];
+  });
+}

@@ -4,15 +4,7 @@
 
 import { deepEqual, ok } from "node:assert/strict";
 import { ctlEnv, freePort, startPrivateBroker } from "../../tools/private_broker.ts";
-
-/** Every listening TCP socket: its local address and the pid that holds it. */
-async function listeners(): Promise<{ address: string; pid: number }[]> {
-  const { stdout } = await new Deno.Command("ss", { args: ["-ltnpH"] }).output();
-  return new TextDecoder().decode(stdout).split("\n").flatMap((line) => {
-    const address = line.trim().split(/\s+/)[3];
-    return address ? [...line.matchAll(/pid=(\d+)/g)].map((m) => ({ address, pid: +m[1]! })) : [];
-  });
-}
+import { listeners } from "../_helpers.ts";
 
 /** `pid` and every process below it. */
 function family(pid: number): Set<number> {

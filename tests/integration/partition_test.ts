@@ -14,6 +14,7 @@ import { NFT_PATHS } from "../../tools/_partition.ts";
 import {
   deleteQueue,
   depth,
+  listeners,
   received,
   run,
   runUntil,
@@ -164,6 +165,19 @@ Deno.test({
       };
     };
     const cutPort = cluster.nodes[0]!.port;
+
+    await t.step("every node, and the cluster's epmd, listens on loopback only", async () => {
+      const onLoopback = (address: string) => /^(127\.\d+\.\d+\.\d+|\[::1\]):\d+$/.test(address);
+      const all = await listeners();
+      for (const node of cluster.nodes) {
+        const own = all.filter((l) => l.pid === node.pid()).map((l) => l.address);
+        ok(own.length >= 3, `AMQP, distribution and management at least: ${own}`);
+        deepEqual(own.filter((address) => !onLoopback(address)), [], node.node);
+      }
+      const epmd = all.filter((l) => l.address.endsWith(`:${cluster.epmdPort}`));
+      ok(epmd.length >= 4, "the cluster's epmd, on 127.0.0.1 and each node's address");
+      deepEqual(epmd.map((l) => l.address).filter((a) => !onLoopback(a)), [], "epmd");
+    });
 
     await t.step("node 1 cut off for 32 s with both clients connected to it", async () => {
       const { stderr, leaderDuringCut } = await underSplit("split-clients", {
