@@ -107,3 +107,25 @@ Deno.test("deno task cluster --stop and --detach trust nothing another local use
     });
   }
 });
+
+Deno.test("deno task cluster --partition and --heal: bad input and no cluster are one line each", async (t) => {
+  for (
+    const [args, code, line] of [
+      [["--partition", "4"], 2, /^Cannot use --partition "4": expected a node number, 1, 2 or 3/],
+      [
+        ["--partition", "1"],
+        1,
+        /^Error: No cluster running \(start one with: deno task cluster\)\n$/,
+      ],
+      [["--heal"], 1, /^Error: No cluster running \(start one with: deno task cluster\)\n$/],
+    ] as const
+  ) {
+    await t.step(args.join(" "), async () => {
+      await using box = await sandbox();
+      const ran = await box.cluster(...args);
+      deepEqual(ran.code, code, ran.stderr);
+      match(ran.stderr, line);
+      deepEqual(ran.stderr.trim().split("\n").length, 1, ran.stderr);
+    });
+  }
+});
