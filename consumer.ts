@@ -115,7 +115,7 @@ export function consumerConfig(flags: FlagValues<typeof FLAGS>): ConsumerConfig 
  * What consumer.ts prints as the loop goes: its events, then `done` with the count. Given the
  * `--idle` timer, a message resets it and a reconnect pauses it.
  */
-export function consumerLines(
+function consumerLines(
   config: ConsumerConfig,
   out: Run<typeof FLAGS>["out"],
   idle?: ReturnType<typeof idleTimer>,

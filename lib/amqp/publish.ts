@@ -149,7 +149,7 @@ async function publishFrom(
   bodies: Iterable<string | Uint8Array> | Bodies,
   first: number,
   options: PublishOptions,
-  due?: (index: number) => number,
+  pace?: { due: (index: number) => number; wake: AbortSignal | undefined },
 ): Promise<number> {
   const { exchange = "", properties = PERSISTENT, window = 256, onConfirm, stop, abort } = options;
   if (!(channel instanceof DenoChannel)) {
@@ -180,7 +180,6 @@ async function publishFrom(
     }
   };
   const wait = (tag: number) => untilAborted(channel.waitSettled(tag), abort);
-  const wake = stop && abort ? AbortSignal.any([stop, abort]) : stop ?? abort;
   const source = bodyReader(bodies);
   const indexed = source.indexed;
   try {
@@ -189,9 +188,9 @@ async function publishFrom(
       abort?.throwIfAborted();
       if (connection.blocked) await untilAborted(connection.whenUnblocked(), abort);
       // Paced: ahead of the schedule, wait for it (confirms go on arriving meanwhile).
-      const early = due ? due(first + sent) - performance.now() : 0;
+      const early = pace ? pace.due(first + sent) - performance.now() : 0;
       if (early > 1) {
-        await delay(early, wake).catch(() => {});
+        await delay(early, pace!.wake).catch(() => {});
         if (stop?.aborted) break;
         abort?.throwIfAborted();
         settle();
@@ -406,7 +405,11 @@ export async function publishReliably(
     throw new RangeError(`Cannot use rate ${options.rate}: expected messages a second, above 0`);
   }
   const started = performance.now();
-  const due = options.rate ? (index: number) => started + index * 1000 / options.rate! : undefined;
+  // Stopped gracefully or aborted: either ends a wait (to reconnect, or for the pace).
+  const either = stop && abort ? AbortSignal.any([stop, abort]) : stop ?? abort;
+  const pace = options.rate
+    ? { due: (index: number) => started + index * 1000 / options.rate!, wake: either }
+    : undefined;
   const session = async (connection: AMQPBaseClient) => {
     connection.onblocked = (reason) => on.blocked?.(reason);
     connection.onunblocked = () => on.unblocked?.();
@@ -423,7 +426,7 @@ export async function publishReliably(
             on.confirm?.(body, report.confirmed);
             report.confirmed++; // not inside ?.(): that would skip it without a listener
           },
-        }, due);
+        }, pace);
         await channel.close().catch(() => {});
         return;
       } catch (error) {
@@ -443,7 +446,7 @@ export async function publishReliably(
     await withReconnect(session, {
       connect: { ...options.connect, abort },
       retry: options.retry,
-      stop: stop && abort ? AbortSignal.any([stop, abort]) : stop ?? abort,
+      stop: either,
       on: {
         lost: (error, url) => {
           // Whatever went out without a confirm goes out again from the new connection.

@@ -7,7 +7,7 @@
  */
 
 import { ConfigError, ConnectError, ExchangeConflictError } from "../amqp/errors.ts";
-import { BrokerError } from "../amqp/errors.ts";
+import { BrokerError, replyCode } from "../amqp/errors.ts";
 import { printable } from "./text.ts";
 
 /**
@@ -62,6 +62,11 @@ export function failure(error: unknown): { line: string; exitCode: number } {
     return { line: `${line} (see --help)`, exitCode: 2 };
   }
   if (error instanceof ConnectError) line += CONNECT_HINTS[error.reason] ?? "";
+  // 320 is what a node says as it stops serving: shut down, or paused when it finds itself on
+  // the minority side of a split (cluster_partition_handling = pause_minority).
+  if (replyCode(error) === 320) {
+    line += ": the node shut down, or paused as the minority side of a network split";
+  }
   if (error instanceof ExchangeConflictError) {
     line += "; use another --exchange, or delete it from the management UI";
   }

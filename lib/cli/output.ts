@@ -9,7 +9,6 @@
 
 import { writeText } from "../transport/text.ts";
 import type { ReconnectEvents } from "../amqp/reconnect.ts";
-import { replyCode } from "../amqp/errors.ts";
 import { failure } from "./exit.ts";
 
 const encoder = new TextEncoder();
@@ -133,12 +132,7 @@ export function reconnectLines(
     lost: (error, url) => {
       idle?.pause();
       lostUrl = url;
-      // 320 is what a node says as it stops serving: shut down, or paused when it finds itself
-      // on the minority side of a split (cluster_partition_handling = pause_minority).
-      const meaning = replyCode(error) === 320
-        ? ": the node shut down, or paused as the minority side of a network split"
-        : "";
-      write(` [!] Connection lost to ${url} (${failure(error).line}${meaning}); reconnecting`);
+      write(` [!] Connection lost to ${url} (${failure(error).line}); reconnecting`);
     },
     reconnected: (ms, url) => {
       idle?.reset();

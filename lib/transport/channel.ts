@@ -237,7 +237,7 @@ export class DenoChannel extends AMQPChannel {
           this.#turnEnd = true;
           queueMicrotask(this.#onTurnEnd);
         }
-      } else this.#flushTimer ??= setTimeout(this.#onFlushTimer, ACK_HOLD_MS);
+      } else this.#flushTimer ??= setTimeout(this.#flushAcks, ACK_HOLD_MS);
       return SENT as Promise<unknown> as Promise<void>;
     }
     this.#flushAcks();
@@ -303,22 +303,17 @@ export class DenoChannel extends AMQPChannel {
     this.#flushAcks();
   }
 
-  /** Writes the held acks, if any, and stops the timer. */
-  #flushAcks(): void {
+  /** Writes the held acks, if any, and stops the timer (or is the timer, when it fires). */
+  readonly #flushAcks = (): void => {
     if (this.#flushTimer !== undefined) {
       clearTimeout(this.#flushTimer);
       this.#flushTimer = undefined;
     }
     this.#writeHeld();
-  }
+  };
 
   readonly #onTurnEnd = (): void => {
     this.#turnEnd = false;
-    this.#writeHeld();
-  };
-
-  readonly #onFlushTimer = (): void => {
-    this.#flushTimer = undefined;
     this.#writeHeld();
   };
 

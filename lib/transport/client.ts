@@ -26,6 +26,7 @@ import {
   frameProblem,
   FrameType as Frame,
   HEARTBEAT as HEARTBEAT_FRAME,
+  readUint64,
 } from "./frames.ts";
 
 const PROTOCOL_HEADER = new Uint8Array([65, 77, 81, 80, 0, 0, 9, 1]); // "AMQP" 0-9-1
@@ -553,10 +554,7 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
       if (expected !== "header") {
         throw new ProtocolError(505, `a content header on channel ${channel} without a message`);
       }
-      // The 64-bit size as a number, without a BigInt per message (exact up to 2^53).
-      const bodySize = size >= 12
-        ? view.getUint32(offset + 11) * 2 ** 32 + view.getUint32(offset + 15)
-        : -1;
+      const bodySize = size >= 12 ? readUint64(view, offset + 11) : -1;
       if (bodySize < 0 || bodySize > this.#maxBodySize) {
         throw new ProtocolError(
           501,

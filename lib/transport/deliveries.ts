@@ -13,6 +13,7 @@ import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import { PropertyReader, ShortStrings } from "./properties.ts";
 import { messageInternals } from "./internals.ts";
+import { readUint64 } from "./frames.ts";
 
 const EMPTY = new Uint8Array(0);
 /** Decodes as the client's Buffer does: UTF-8, invalid bytes replaced, a BOM kept. */
@@ -24,7 +25,7 @@ const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
  * sequence replaced by U+FFFD, a byte-order mark kept); a short ASCII body is made into a
  * string directly.
  */
-export class Delivery extends AMQPMessage {
+class Delivery extends AMQPMessage {
   override bodyToString(): string | null {
     const bytes = messageInternals(this)._rawBytes;
     return bytes ? textOf(bytes) : null;
@@ -36,11 +37,6 @@ export function textOf(bytes: Uint8Array): string {
   if (bytes.length > 64) return utf8.decode(bytes);
   for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return utf8.decode(bytes);
   return Reflect.apply(String.fromCharCode, null, bytes);
-}
-
-/** The 64-bit unsigned integer at `at`, as a number (exact up to 2^53), without a BigInt. */
-function uint64(view: DataView, at: number): number {
-  return view.getUint32(at) * 2 ** 32 + view.getUint32(at + 4);
 }
 
 /** The deliveries being put together, one per channel at most. */
@@ -67,7 +63,7 @@ export class DeliveryAssembler {
     const reader = this.#over(bytes, view, at + 4);
     const message = new Delivery(channel);
     message.consumerTag = reader.shortstr();
-    message.deliveryTag = uint64(view, reader.at);
+    message.deliveryTag = readUint64(view, reader.at);
     message.redelivered = bytes[reader.at + 8] === 1;
     reader.at += 9;
     message.exchange = reader.shortstr();
@@ -86,7 +82,7 @@ export class DeliveryAssembler {
    */
   header(channel: number, bytes: Uint8Array, view: DataView, at: number, frameMax: number) {
     const message = this.#messages[channel]!;
-    message.bodySize = uint64(view, at + 4);
+    message.bodySize = readUint64(view, at + 4);
     this.#over(bytes, view, at + 12).properties(message.properties);
     if (message.bodySize === 0) return this.#done(channel, message, EMPTY);
     // A body larger than one frame comes in parts: room for all of it now.

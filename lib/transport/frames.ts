@@ -514,6 +514,11 @@ export function writeFrameStart(
   view.setUint32(at + 3, size);
 }
 
+/** The 64-bit unsigned integer at `at`, as a number (exact up to 2^53), without a BigInt. */
+export function readUint64(view: DataView, at: number): number {
+  return view.getUint32(at) * 2 ** 32 + view.getUint32(at + 4);
+}
+
 /** The size of a basic.ack frame. */
 export const BASIC_ACK_SIZE = 21;
 

@@ -81,14 +81,11 @@ export class PropertyReader {
     return value;
   }
 
-  /**
-   * The properties of a content header, from its property flags on, set on `properties` (a new
-   * object by default).
-   */
-  properties(properties: AMQPProperties = {}): AMQPProperties {
+  /** The properties of a content header, from its property flags on, set on `properties`. */
+  properties(properties: AMQPProperties): void {
     const flags = this.view.getUint16(this.at);
     this.at += 2;
-    if (flags === 0) return properties;
+    if (flags === 0) return;
     if (flags & 0x8000) properties.contentType = this.shortstr();
     if (flags & 0x4000) properties.contentEncoding = this.shortstr();
     if (flags & 0x2000) properties.headers = this.table();
@@ -102,7 +99,6 @@ export class PropertyReader {
     if (flags & 0x0020) properties.type = this.shortstr();
     if (flags & 0x0010) properties.userId = this.shortstr();
     if (flags & 0x0008) properties.appId = this.shortstr();
-    return properties;
   }
 
   /** A field table, as the client reads one. */
