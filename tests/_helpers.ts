@@ -35,6 +35,15 @@ export function depth(queue: string, url = BROKER_URL): Promise<number> {
   );
 }
 
+/** Resolves once `done()` holds, checking every 20 ms; fails after `ms`, naming `what`. */
+export async function until(done: () => boolean | Promise<boolean>, what: string, ms = 60_000) {
+  const deadline = performance.now() + ms;
+  while (!await done()) {
+    if (performance.now() >= deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /**
  * {@linkcode depth}, asked again until it is `expected` or 5 s have passed: a quorum queue takes
  * back a closed channel's unacked messages a moment after the close. The last figure is the result.
@@ -44,12 +53,9 @@ export async function settledDepth(
   expected: number,
   url = BROKER_URL,
 ): Promise<number> {
-  const deadline = performance.now() + 5000;
-  let figure = await depth(queue, url);
-  while (figure !== expected && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    figure = await depth(queue, url);
-  }
+  let figure = -1;
+  await until(async () => (figure = await depth(queue, url)) === expected, "", 5000)
+    .catch(() => {});
   return figure;
 }
 

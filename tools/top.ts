@@ -12,8 +12,8 @@
  */
 
 import { delay } from "../lib/amqp/delay.ts";
-import { brokerUrls, parseBrokerUrl } from "../lib/amqp/urls.ts";
-import { brokerOptions, envVar, resolveUrl } from "../lib/cli/env.ts";
+import { brokerUrls, decoded, parseBrokerUrl } from "../lib/amqp/urls.ts";
+import { envVar, passwordFromEnv, resolveUrl } from "../lib/cli/env.ts";
 import { failure } from "../lib/cli/exit.ts";
 import { secondsFlag } from "../lib/cli/flags.ts";
 import { runMain } from "../lib/cli/main.ts";
@@ -57,9 +57,9 @@ const ESC = "\x1b[";
  */
 async function credentialsFor(user: string | undefined): Promise<Credentials> {
   const url = parseBrokerUrl(brokerUrls(resolveUrl())[0]!);
-  const urlUser = decodeURIComponent(url.username) || "guest";
-  const urlPassword = decodeURIComponent(url.password) || "guest";
-  const fromEnv = await (brokerOptions({}).password as () => Promise<string | undefined>)();
+  const urlUser = decoded(url.username, url.href) || "guest";
+  const urlPassword = decoded(url.password, url.href) || "guest";
+  const fromEnv = await passwordFromEnv();
   const name = user ?? urlUser;
   return { user: name, password: fromEnv ?? (name === urlUser ? urlPassword : "guest") };
 }
@@ -189,8 +189,7 @@ export async function main(args: string[]): Promise<number> {
     flags: FLAGS,
     async run({ flags, stop, out }) {
       // AMQP_MANAGEMENT_URL is read under --allow-env="AMQP_*" with the scripts' strictness.
-      const listed = flags.management ??
-        envVar("AMQP_MANAGEMENT_URL" as Parameters<typeof envVar>[0]);
+      const listed = flags.management ?? envVar("AMQP_MANAGEMENT_URL");
       const urls = managementUrls(listed ?? DEFAULT_MANAGEMENT_URL);
       const interval = secondsFlag("interval", flags.interval) ?? 1000;
       const credentials = await credentialsFor(flags.user);

@@ -18,7 +18,7 @@ import { readInputFile } from "../amqp/files.ts";
  * ```ts
  * import { ENV_VARS } from "./env.ts";
  *
- * console.log(ENV_VARS.join(", ")); // AMQP_URL, AMQP_PASSWORD, AMQP_PASSWORD_FILE, AMQP_CA_FILE
+ * console.log(ENV_VARS.join(", ")); // AMQP_URL, AMQP_PASSWORD, AMQP_PASSWORD_FILE, AMQP_CA_FILE, AMQP_MANAGEMENT_URL
  * ```
  */
 export const ENV_VARS = [
@@ -26,6 +26,7 @@ export const ENV_VARS = [
   "AMQP_PASSWORD",
   "AMQP_PASSWORD_FILE",
   "AMQP_CA_FILE",
+  "AMQP_MANAGEMENT_URL",
 ] as const;
 
 /**
@@ -95,8 +96,17 @@ export function brokerOptions(
   };
 }
 
-/** `AMQP_PASSWORD_FILE`'s contents (less a final newline), else `AMQP_PASSWORD`. */
-async function passwordFromEnv(): Promise<string | undefined> {
+/**
+ * `AMQP_PASSWORD_FILE`'s contents (less a final newline), else `AMQP_PASSWORD`.
+ *
+ * @example
+ * ```ts ignore
+ * import { passwordFromEnv } from "./env.ts";
+ *
+ * const password = await passwordFromEnv() ?? "guest";
+ * ```
+ */
+export async function passwordFromEnv(): Promise<string | undefined> {
   const file = envVar("AMQP_PASSWORD_FILE");
   if (!file) return envVar("AMQP_PASSWORD");
   const text = new TextDecoder().decode(await readInputFile("AMQP_PASSWORD_FILE", file));

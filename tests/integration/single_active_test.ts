@@ -6,7 +6,7 @@
 import { deepEqual, match, ok } from "node:assert/strict";
 import { declareQueue } from "../../lib/mod.ts";
 import { depth, rabbitmqctl, type Ran, run, runUntil, withChannel } from "../_helpers.ts";
-import { withQueueName } from "../_helpers.ts";
+import { until, withQueueName } from "../_helpers.ts";
 
 const WORKER = "patterns/single_active_consumer/ordered_worker.ts";
 const SENDER = "patterns/single_active_consumer/send_ordered.ts";
@@ -29,15 +29,6 @@ async function startWorker(queue: string, seen: Seen) {
       },
     },
   );
-}
-
-/** Resolves once `done()` holds, checking every 20 ms; fails after `ms`. */
-async function until(done: () => boolean | Promise<boolean>, what: string, ms = 60_000) {
-  const deadline = performance.now() + ms;
-  while (!await done()) {
-    ok(performance.now() < deadline, `timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const consumers = (queue: string) =>

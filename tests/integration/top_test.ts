@@ -4,9 +4,8 @@
 
 import { deepEqual, match, ok } from "node:assert/strict";
 import { openTerminal } from "../_terminal.ts";
-import { depth, run, runCommandUntil, runUntil, signalGroup } from "../_helpers.ts";
+import { depth, run, runCommand, runCommandUntil, runUntil, signalGroup } from "../_helpers.ts";
 import { freePort, startPrivateBroker } from "../../tools/private_broker.ts";
-import { ROOT } from "../../tools/_scripts.ts";
 
 /** `deno task top` as a reader types it, then what the terminal was left in, as text. */
 const topThen = (management: string, ...flags: string[]) =>
@@ -18,18 +17,10 @@ const topThen = (management: string, ...flags: string[]) =>
 const RESTORED = /^icanon\ncursor=1 alternate=0\n\[exit 0\]$/m;
 
 /** `deno task top --once`, piped. */
-const once = (management: string) =>
-  new Deno.Command("deno", {
-    args: ["task", "top", "--once", "--management", management],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output().then(({ code, stdout, stderr }) => ({
-    code,
-    stdout: new TextDecoder().decode(stdout),
-    stderr: new TextDecoder().decode(stderr).replace(/^.*Task top .*\n/m, ""),
-  }));
+const once = async (management: string) => {
+  const ran = await runCommand(["deno", "task", "top", "--once", "--management", management]);
+  return { ...ran, stderr: ran.stderr.replace(/^.*Task top .*\n/m, "") };
+};
 
 /** The columns of queue `name`'s row in a snapshot. */
 const row = (screen: string, name: string) =>
