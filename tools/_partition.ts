@@ -6,7 +6,18 @@
 // real split. Cutting and healing take root (nft); the rest of the cluster does not.
 
 /** Where nft is looked for, in order (the cluster task's --allow-run names each). */
-export const NFT_PATHS = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"];
+const NFT_PATHS = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"];
+
+/** The first of {@linkcode NFT_PATHS} that is a file, if any. */
+export function findNft(): string | undefined {
+  return NFT_PATHS.find((candidate) => {
+    try {
+      return Deno.statSync(candidate).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Cutting or healing failed: what was missing, in one line. */
 export class PartitionError extends Error {
@@ -17,9 +28,9 @@ export class PartitionError extends Error {
  * The distribution addresses of the nodes of cluster `id` (8 hex digits): two octets from the
  * id, so that two clusters on one machine never share an address, or a firewall rule.
  */
-export function distAddresses(id: string, size = 3): string[] {
+export function distAddresses(id: string): string[] {
   const [a, b] = [parseInt(id.slice(0, 2), 16), parseInt(id.slice(2, 4), 16)];
-  return Array.from({ length: size }, (_, i) => `127.${a}.${b}.${11 + i}`);
+  return [11, 12, 13].map((host) => `127.${a}.${b}.${host}`);
 }
 
 /** The nft table of cluster `id`: its one place in the firewall. */
@@ -30,7 +41,8 @@ const table = (id: string) => `inet rabbitmq_deno_${id}`;
  * theirs are dropped as they arrive, in both directions, as on a cable cut (not refused: the
  * peers see silence, and decide after `net_ticktime`). Replaces any cut made before.
  */
-export async function cutOff(id: string, index: number, addresses = distAddresses(id)) {
+export async function cutOff(id: string, index: number) {
+  const addresses = distAddresses(id);
   const alone = addresses[index]!;
   const others = addresses.filter((_, i) => i !== index).join(", ");
   // Made, emptied and refilled in one transaction: the cut is whole or not at all.
@@ -59,13 +71,7 @@ export async function heal(id: string): Promise<boolean> {
 
 /** Runs an nft script; a missing nft or missing root is one line that says what to do. */
 async function nft(script: string, what: string): Promise<string> {
-  const path = NFT_PATHS.find((candidate) => {
-    try {
-      return Deno.statSync(candidate).isFile;
-    } catch {
-      return false;
-    }
-  });
+  const path = findNft();
   if (!path) {
     throw new PartitionError(
       `Cannot ${what}: no nft found (${NFT_PATHS.join(", ")}); install nftables`,

@@ -157,16 +157,38 @@ function distOn(address: string, connectFrom = false): string {
 export function ctlEnv(
   home: string,
   epmdPort?: number,
-  { longNames = false, epmdAddresses = [] as string[] } = {},
+  { longNames = false } = {},
 ): Record<string, string> {
   return {
     HOME: home,
     RABBITMQ_CONF_ENV_FILE: "/dev/null",
     RABBITMQ_CTL_ERL_ARGS: distOn("127.0.0.1"),
-    ERL_EPMD_ADDRESS: ["127.0.0.1", ...epmdAddresses].join(","),
+    ERL_EPMD_ADDRESS: "127.0.0.1",
     ...(epmdPort ? { ERL_EPMD_PORT: String(epmdPort) } : {}),
     ...(longNames ? { RABBITMQ_USE_LONGNAME: "true" } : {}),
   };
+}
+
+/**
+ * `rabbitmqctl ARGS` from `bin` against the private node `node` whose folder is `home`, with
+ * {@linkcode ctlEnv}; a node named at an address (`name@127.a.b.c`) is reached by its long name.
+ */
+export function ctlCommand(
+  bin: string,
+  node: string,
+  home: string,
+  epmdPort: number | undefined,
+  args: string[],
+  stdin: "null" | "piped" = "null",
+): Deno.Command {
+  const longNames = /@\d+\.\d+\.\d+\.\d+$/.test(node);
+  return new Deno.Command(`${bin}/rabbitmqctl`, {
+    args: ["-n", node, ...(longNames ? ["--longnames"] : []), ...args],
+    env: ctlEnv(home, epmdPort, { longNames }),
+    stdin,
+    stdout: "piped",
+    stderr: "piped",
+  });
 }
 
 /** Resolves once something accepts TCP on `port`, or rejects after `timeout` ms. */
@@ -208,7 +230,6 @@ export async function startPrivateBroker(
   const host = options.distAddress ?? "localhost";
   const node = options.node ?? `deno-test-${crypto.randomUUID().slice(0, 8)}@${host}`;
   const longNames = options.distAddress !== undefined;
-  const ctlOptions = { longNames, epmdAddresses: options.epmdAddresses };
   const port = options.port ?? freePort();
   const tlsPort = options.tls ? freePort() : undefined;
   const config = [
@@ -242,7 +263,9 @@ export async function startPrivateBroker(
     mode: 0o400,
   });
   const env = {
-    ...ctlEnv(dir, options.epmdPort, ctlOptions),
+    ...ctlEnv(dir, options.epmdPort, { longNames }),
+    // The epmd it starts, on loopback and at the node addresses it is told of.
+    ERL_EPMD_ADDRESS: ["127.0.0.1", ...(options.epmdAddresses ?? [])].join(","),
     RABBITMQ_NODENAME: node,
     RABBITMQ_NODE_PORT: String(port),
     RABBITMQ_DIST_PORT: String(options.distPort ?? freePort()),
@@ -298,13 +321,8 @@ export async function startPrivateBroker(
   };
 
   const ctlWith = async (input: string | undefined, args: string[]) => {
-    const child = new Deno.Command(`${bin}/rabbitmqctl`, {
-      args: ["-n", node, ...(longNames ? ["--longnames"] : []), ...args],
-      env: ctlEnv(dir, options.epmdPort, ctlOptions),
-      stdin: input === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const stdin = input === undefined ? "null" : "piped";
+    const child = ctlCommand(bin, node, dir, options.epmdPort, args, stdin).spawn();
     if (input !== undefined) {
       const writer = child.stdin.getWriter();
       await writer.write(new TextEncoder().encode(`${input}\n`));
@@ -323,16 +341,20 @@ export async function startPrivateBroker(
     await ctl("set_permissions", "-p", "/", name, ".*", ".*", ".*");
   };
 
+  /** `rabbitmqctl command`, then waits for the VM to go: killed if it takes over `graceMs`. */
+  const halt = async (command: string, graceMs: number) => {
+    if (exited) return;
+    await ctl(command).catch(() => {});
+    const timer = setTimeout(() => killByPidFile(`${dir}/rabbitmq.pid`), graceMs);
+    await status;
+    clearTimeout(timer);
+  };
+
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    if (!exited) {
-      await ctl("stop").catch(() => {});
-      const timer = setTimeout(() => killByPidFile(`${dir}/rabbitmq.pid`), 15_000);
-      await status;
-      clearTimeout(timer);
-    }
+    await halt("stop", 15_000);
     // The epmd this node started on a port of its own outlives it: end it too.
     if (options.epmdPort && !options.sharedEpmd) await killEpmd(options.epmdPort);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -357,13 +379,7 @@ export async function startPrivateBroker(
       killByPidFile(`${dir}/rabbitmq.pid`);
       await status;
     },
-    async shutDown() {
-      if (exited) return;
-      await ctl("shutdown").catch(() => {});
-      const timer = setTimeout(() => killByPidFile(`${dir}/rabbitmq.pid`), 30_000);
-      await status;
-      clearTimeout(timer);
-    },
+    shutDown: () => halt("shutdown", 30_000),
     async restart() {
       await spawn();
       await ready();

@@ -20,7 +20,7 @@
 
 import { parseFlags, reportFailure, UsageError } from "../lib/mod.ts";
 import {
-  ctlEnv,
+  ctlCommand,
   findRabbitmqBin,
   freePort,
   killEpmd,
@@ -48,8 +48,6 @@ export interface PrivateCluster extends AsyncDisposable {
   epmdPort: number;
   /** The node (index into `nodes`) that leads a quorum queue or stream, or -1 if none does. */
   leaderOf(queue: string): Promise<number>;
-  /** The nodes (indexes) that node `index` sees running; empty if it does not answer. */
-  runningSeenBy(index: number): Promise<number[]>;
   /** Cuts node `index` off from the other two (Linux, root); replaces an earlier cut. */
   partition(index: number): Promise<void>;
   /** Removes the cut, if any. */
@@ -74,8 +72,6 @@ export interface PrivateClusterOptions {
   output?: "file" | "null";
   /** The management UI's ports. Default: three free ones. */
   managementPorts?: number[];
-  /** Seconds after which a silent peer is down (Erlang's `net_ticktime`). Default: 10. */
-  netTicktime?: number;
 }
 
 const SIZE = 3;
@@ -130,31 +126,19 @@ export async function startPrivateCluster(
       epmdPort,
       sharedEpmd: true,
       epmdAddresses: addresses,
-      erlArgs: [`-kernel net_ticktime ${options.netTicktime ?? NET_TICKTIME}`],
+      erlArgs: [`-kernel net_ticktime ${NET_TICKTIME}`],
     })
   ));
   const nodes = started.flatMap((result) => result.status === "fulfilled" ? [result.value] : []);
-  const stop = async () => {
-    if (PARTITIONABLE && Deno.uid() === 0) await heal(id).catch(() => false);
-    await Promise.all(nodes.map((node) => node.stop()));
-    await killEpmd(epmdPort);
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  };
+  const stop = () =>
+    tearDown(id, epmdPort, dir, () => Promise.all(nodes.map((node) => node.stop())));
   const failed = started.find((result) => result.status === "rejected");
   if (failed) {
     await stop();
     throw (failed as PromiseRejectedResult).reason;
   }
-  const runningSeenBy = async (index: number) => {
-    try {
-      const status = JSON.parse(await nodes[index]!.ctl("cluster_status", "--formatter", "json"));
-      return (status.running_nodes as string[]).map((name) => names.indexOf(name)).sort();
-    } catch {
-      return [];
-    }
-  };
   const whole = async (index: number) =>
-    (await runningSeenBy(index)).length === SIZE &&
+    seesAll(await nodes[index]!.ctl("cluster_status", "--formatter", "json")) &&
     await Deno.connect({ hostname: "127.0.0.1", port: nodes[index]!.port }).then(
       (conn) => (conn.close(), true),
       () => false,
@@ -175,10 +159,9 @@ export async function startPrivateCluster(
     url: urls.join(","),
     managementUrls: nodes.map((node) => node.managementUrl!),
     epmdPort,
-    runningSeenBy,
     async partition(index: number) {
       if (!addresses) throw new Error("Cutting a node off works on Linux only");
-      await cutOff(id, index, addresses);
+      await cutOff(id, index);
     },
     async heal() {
       await heal(id);
@@ -222,14 +205,36 @@ const MARKER = ".rabbitmq-deno-cluster";
 
 /** The node names of cluster `id`: long ones, at their own addresses, where it can be cut. */
 function nodeNames(id: string): string[] {
-  const hosts = PARTITIONABLE ? distAddresses(id, SIZE) : Array(SIZE).fill("localhost");
+  const hosts = PARTITIONABLE ? distAddresses(id) : Array(SIZE).fill("localhost");
   return hosts.map((host, i) => `deno-cluster-${id}-${i + 1}@${host}`);
+}
+
+/** Whether a node's `cluster_status --formatter json` lists all three nodes running. */
+function seesAll(status: string | undefined): boolean {
+  return status !== undefined && JSON.parse(status).running_nodes?.length === SIZE;
+}
+
+/**
+ * What stopping a cluster takes, started here or recorded: the cut healed (it is the firewall's,
+ * and outlives the nodes), the nodes stopped, the cluster's own epmd ended, its folder deleted.
+ */
+async function tearDown(
+  id: string,
+  epmdPort: number,
+  dir: string,
+  stopNodes: () => Promise<unknown>,
+) {
+  if (PARTITIONABLE && Deno.uid() === 0) await heal(id).catch(() => false);
+  await stopNodes();
+  await killEpmd(epmdPort);
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
 
 async function waitFor(timeout: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeout;
-  while (Date.now() < deadline) {
+  for (;;) {
     if (await check().catch(() => false)) return;
+    if (Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`The cluster did not form within ${timeout / 1000} s`);
@@ -364,30 +369,31 @@ async function recorded(): Promise<Recorded | undefined> {
   if (!bin) throw new Error("No rabbitmqctl found to reach the nodes with");
   const names = nodeNames(id);
   const ctl = async (index: number, ...args: string[]) => {
-    const { success, stdout } = await new Deno.Command(`${bin}/rabbitmqctl`, {
-      args: ["-n", names[index]!, ...(PARTITIONABLE ? ["--longnames"] : []), ...args],
-      env: ctlEnv(`${dir}/node${index + 1}`, epmdPort, { longNames: PARTITIONABLE }),
-      stdout: "piped",
-      stderr: "null",
-    }).output();
+    const { success, stdout } = await ctlCommand(
+      bin,
+      names[index]!,
+      `${dir}/node${index + 1}`,
+      epmdPort,
+      args,
+    )
+      .output();
     return success ? new TextDecoder().decode(stdout) : undefined;
   };
   return { path, id, dir, names, epmdPort, ctl };
 }
 
-const NONE_RUNNING = " [*] No cluster running (start one with: deno task cluster)";
+const NONE_RUNNING = "No cluster running (start one with: deno task cluster)";
 
 /** `--stop`: stops the recorded cluster's nodes and deletes their folders. */
 async function stopRecorded(): Promise<number> {
   const cluster = await recorded();
   if (!cluster) {
-    console.log(NONE_RUNNING);
+    console.log(` [*] ${NONE_RUNNING}`);
     return 0;
   }
-  if (PARTITIONABLE && Deno.uid() === 0) await heal(cluster.id).catch(() => false);
-  for (const i of cluster.names.keys()) await cluster.ctl(i, "stop");
-  await killEpmd(cluster.epmdPort); // the cluster's own, which outlives its nodes
-  await Deno.remove(cluster.dir, { recursive: true });
+  await tearDown(cluster.id, cluster.epmdPort, cluster.dir, async () => {
+    for (const i of cluster.names.keys()) await cluster.ctl(i, "stop");
+  });
   await Deno.remove(cluster.path);
   console.log(` [*] Stopped ${cluster.names.length} nodes and deleted their data`);
   return 0;
@@ -401,7 +407,7 @@ async function partitionRecorded(value: string): Promise<number> {
   }
   if (!PARTITIONABLE) throw new UsageError("--partition works on Linux only");
   const cluster = await recorded();
-  if (!cluster) throw new Error(NONE_RUNNING.replace(" [*] ", ""));
+  if (!cluster) throw new Error(NONE_RUNNING);
   await cutOff(cluster.id, index);
   console.log(
     ` [*] Node ${value} is cut off from the other two. In about ${NET_TICKTIME} s each side ` +
@@ -415,23 +421,22 @@ async function partitionRecorded(value: string): Promise<number> {
 /** `--heal`: removes the cut and waits until every node sees the other two running. */
 async function healRecorded(): Promise<number> {
   const cluster = await recorded();
-  if (!cluster) throw new Error(NONE_RUNNING.replace(" [*] ", ""));
+  if (!cluster) throw new Error(NONE_RUNNING);
   if (!PARTITIONABLE || !(await heal(cluster.id))) {
     console.log(" [*] No node is cut off");
     return 0;
   }
   const started = performance.now();
   console.log(" [*] Healed the cut; waiting for the three nodes to run as one (up to 60 s)");
-  const late = new Set(cluster.names.keys());
-  while (late.size > 0 && performance.now() - started < 60_000) {
-    for (const i of late) {
-      const status = await cluster.ctl(i, "cluster_status", "--formatter", "json");
-      const running = status ? (JSON.parse(status).running_nodes as string[]) : [];
-      if (running.length === SIZE) late.delete(i);
-    }
-    if (late.size > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+  const deadline = performance.now() + 60_000;
+  const late: number[] = [];
+  for (const i of cluster.names.keys()) {
+    await waitFor(
+      deadline - performance.now(),
+      async () => seesAll(await cluster.ctl(i, "cluster_status", "--formatter", "json")),
+    ).catch(() => late.push(i));
   }
-  if (late.size === 0) {
+  if (late.length === 0) {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(` [*] One cluster again after ${seconds} s`);
     return 0;

@@ -10,7 +10,7 @@
 
 import { deepEqual, match, ok } from "node:assert/strict";
 import { startPrivateCluster } from "../../tools/private_cluster.ts";
-import { NFT_PATHS } from "../../tools/_partition.ts";
+import { findNft } from "../../tools/_partition.ts";
 import {
   deleteQueue,
   depth,
@@ -22,14 +22,7 @@ import {
   uniqueQueue,
 } from "../_helpers.ts";
 
-const isFile = (path: string) => {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-};
-const canCut = Deno.build.os === "linux" && Deno.uid() === 0 && NFT_PATHS.some(isFile);
+const canCut = Deno.build.os === "linux" && Deno.uid() === 0 && findNft() !== undefined;
 const log = (figures: string) => console.log(`      figures: ${figures}`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
