@@ -392,7 +392,11 @@ async function stopRecorded(): Promise<number> {
     return 0;
   }
   await tearDown(cluster.id, cluster.epmdPort, cluster.dir, async () => {
-    for (const i of cluster.names.keys()) await cluster.ctl(i, "stop");
+    // Given its pid file, rabbitmqctl stop waits until the VM is gone, and with it the node's
+    // entry in epmd, which refuses to end while a node is registered.
+    for (const i of cluster.names.keys()) {
+      await cluster.ctl(i, "stop", `${cluster.dir}/node${i + 1}/rabbitmq.pid`);
+    }
   });
   await Deno.remove(cluster.path);
   console.log(` [*] Stopped ${cluster.names.length} nodes and deleted their data`);

@@ -220,7 +220,7 @@ Deno.test("deno task cluster --detach leaves it running, recorded in a file of o
     const file = `${state}/rabbitmq-deno/cluster.json`;
     deepEqual((await Deno.lstat(file)).mode! & 0o777, 0o600);
     deepEqual((await Deno.lstat(`${state}/rabbitmq-deno`)).mode! & 0o777, 0o700);
-    const { dir } = JSON.parse(await Deno.readTextFile(file));
+    const { dir, epmdPort } = JSON.parse(await Deno.readTextFile(file));
     for (const port of ports) {
       (await Deno.connect({ hostname: "127.0.0.1", port })).close(); // each node answers
     }
@@ -229,7 +229,8 @@ Deno.test("deno task cluster --detach leaves it running, recorded in a file of o
     match(stopped.stdout, /Stopped 3 nodes and deleted their data/);
     ok(!(await Deno.lstat(dir).then(() => true, () => false)), `${dir} is still there`);
     ok(!(await Deno.lstat(file).then(() => true, () => false)), "the state file is still there");
-    for (const port of ports) {
+    // Nor the cluster's own epmd: it would outlive the nodes.
+    for (const port of [...ports, epmdPort]) {
       await rejects(Deno.connect({ hostname: "127.0.0.1", port }), Deno.errors.ConnectionRefused);
     }
   } finally {
