@@ -61,7 +61,11 @@ interface CaseFigures {
   count: number;
   /** Messages a second, one per clean repetition. */
   rates: number[];
-  /** The median rate as a fraction of its ceiling's median, if it has one. */
+  /** The id of the ceiling it is weighed against, if any. */
+  ceiling?: string;
+  /** Its ceiling's rates in the runs made just before this case's own, one per run. */
+  ceilingRates?: number[];
+  /** The median rate as a fraction of the median of `ceilingRates`, if it has a ceiling. */
   ofCeiling?: number;
   /**
    * Above its ceiling by more than the runs' spread: the ceiling does not measure what it should,
@@ -124,35 +128,35 @@ function cases(quick: boolean): Case[] {
     {
       id: "ceiling-consume-100",
       label: "broker ceiling: consume, prefetch 100",
-      spec: { kind: "ceiling-consume", count: n(30_000), prefetch: 100 },
+      spec: { kind: "ceiling-consume", count: n(60_000), prefetch: 100 },
     },
     {
       id: "ceiling-consume-1000",
       label: "broker ceiling: consume, prefetch 1000",
-      spec: { kind: "ceiling-consume", count: n(30_000), prefetch: 1000 },
+      spec: { kind: "ceiling-consume", count: n(60_000), prefetch: 1000 },
     },
     {
       id: "ceiling-quorum",
       label: "broker ceiling: quorum, publish, confirmed",
-      spec: { kind: "ceiling-publish", count: n(20_000), queueType: "quorum", confirm: true },
+      spec: { kind: "ceiling-publish", count: n(40_000), queueType: "quorum", confirm: true },
       cluster: true,
     },
     {
       id: "ceiling-quorum-consume",
       label: "broker ceiling: quorum, consume, prefetch 100",
-      spec: { kind: "ceiling-consume", count: n(20_000), queueType: "quorum", prefetch: 100 },
+      spec: { kind: "ceiling-consume", count: n(40_000), queueType: "quorum", prefetch: 100 },
       cluster: true,
     },
     {
       id: "ceiling-stream",
       label: "broker ceiling: stream, publish, confirmed",
-      spec: { kind: "ceiling-publish", count: n(20_000), queueType: "stream", confirm: true },
+      spec: { kind: "ceiling-publish", count: n(40_000), queueType: "stream", confirm: true },
       cluster: true,
     },
     {
       id: "ceiling-stream-read",
       label: "broker ceiling: stream, read from first, prefetch 1000",
-      spec: { kind: "ceiling-consume", count: n(20_000), queueType: "stream", prefetch: 1000 },
+      spec: { kind: "ceiling-consume", count: n(40_000), queueType: "stream", prefetch: 1000 },
       cluster: true,
     },
     // The client, beside them.
@@ -192,7 +196,7 @@ function cases(quick: boolean): Case[] {
       list.push({
         id: `${style}-${prefetch}`,
         label: `consume, ${style}, prefetch ${prefetch}`,
-        spec: { kind: `consume-${style}`, count: n(prefetch === 1 ? 5_000 : 30_000), prefetch },
+        spec: { kind: `consume-${style}`, count: n(prefetch === 1 ? 5_000 : 60_000), prefetch },
         ceiling: prefetch === 1 ? undefined : `ceiling-consume-${prefetch}`,
         roundTrip: prefetch === 1,
       });
@@ -202,28 +206,28 @@ function cases(quick: boolean): Case[] {
     {
       id: "quorum-publish",
       label: "quorum: publish, window of 1000",
-      spec: { kind: "publish-confirm-window", count: n(20_000), queueType: "quorum" },
+      spec: { kind: "publish-confirm-window", count: n(40_000), queueType: "quorum" },
       ceiling: "ceiling-quorum",
       cluster: true,
     },
     {
       id: "quorum-consume",
       label: "quorum: consume, callback, prefetch 100",
-      spec: { kind: "consume-callback", count: n(20_000), queueType: "quorum", prefetch: 100 },
+      spec: { kind: "consume-callback", count: n(40_000), queueType: "quorum", prefetch: 100 },
       ceiling: "ceiling-quorum-consume",
       cluster: true,
     },
     {
       id: "stream-publish",
       label: "stream: publish, window of 1000",
-      spec: { kind: "publish-confirm-window", count: n(20_000), queueType: "stream" },
+      spec: { kind: "publish-confirm-window", count: n(40_000), queueType: "stream" },
       ceiling: "ceiling-stream",
       cluster: true,
     },
     {
       id: "stream-read",
       label: "stream: read from first, prefetch 1000",
-      spec: { kind: "stream-read", count: n(20_000), queueType: "stream", prefetch: 1000 },
+      spec: { kind: "stream-read", count: n(40_000), queueType: "stream", prefetch: 1000 },
       ceiling: "ceiling-stream-read",
       cluster: true,
     },
@@ -330,25 +334,46 @@ async function measure(
 ): Promise<CaseFigures[]> {
   const pid = await brokerPid(url);
   const figures: CaseFigures[] = [];
+  /** One run of `c`, with the broker's CPU over its timed part (null where it cannot be read). */
+  const once = async (c: Case, step: string) => {
+    progress(`[${options.where} ${step}] ${c.label}`);
+    const queue = `bench.${c.id}.${crypto.randomUUID().slice(0, 8)}`;
+    // Sample the broker's CPU while the case runs, to read off its timed part alone.
+    const samples: [number, number][] = [];
+    const sample = () => {
+      const cpu = processCpuMs(pid);
+      if (cpu !== null) samples.push([Date.now(), cpu]);
+    };
+    sample();
+    const sampler = setInterval(sample, 20);
+    const result = await runCase(url, { ...c.spec, queue }).finally(() => clearInterval(sampler));
+    sample();
+    return { result, brokerCpu: cpuBetween(samples, result.startedAt, result.endedAt) };
+  };
+  const rateOf = (r: CaseResult) => (r.count / r.ms) * 1000;
+  const clean = (r: CaseResult) => r.lost === 0 && r.duplicated === 0;
+  // A cold broker is slower at first: one run, not counted, before anything is measured.
+  if (list[0]) await once(list[0], "warm-up");
   for (const [index, c] of list.entries()) {
     const results: CaseResult[] = [];
     const brokerCpu: number[] = [];
+    const ceiling = figures.find((f) => f.id === c.ceiling);
+    const ceilingCase = list.find((other) => other.id === c.ceiling);
+    // Each run of a case with a ceiling follows a run of that ceiling, in the same minute: the
+    // fraction is of the ceiling as the broker was then, and the ceiling's row pools them all.
+    const paired: number[] = [];
     for (let rep = 0; rep < options.reps; rep++) {
-      progress(`[${options.where} ${index + 1}/${list.length}] ${c.label} (run ${rep + 1})`);
-      const queue = `bench.${c.id}.${crypto.randomUUID().slice(0, 8)}`;
-      // Sample the broker's CPU while the case runs, to read off its timed part alone.
-      const samples: [number, number][] = [];
-      const sample = () => {
-        const cpu = processCpuMs(pid);
-        if (cpu !== null) samples.push([Date.now(), cpu]);
-      };
-      sample();
-      const sampler = setInterval(sample, 20);
-      const result = await runCase(url, { ...c.spec, queue }).finally(() => clearInterval(sampler));
-      sample();
-      results.push(result);
-      const cpu = cpuBetween(samples, result.startedAt, result.endedAt);
-      if (cpu !== null) brokerCpu.push(cpu);
+      const step = `${index + 1}/${list.length}, run ${rep + 1}`;
+      if (ceiling && ceilingCase) {
+        const { result } = await once(ceilingCase, `${step}, its ceiling`);
+        if (clean(result)) {
+          paired.push(rateOf(result));
+          ceiling.rates.push(rateOf(result));
+        }
+      }
+      const run = await once(c, step);
+      results.push(run.result);
+      if (run.brokerCpu !== null) brokerCpu.push(run.brokerCpu);
     }
     const pika: CaseResult[] = [];
     for (let rep = 0; options.hasPika && PIKA_TWINS.has(c.id) && rep < options.reps; rep++) {
@@ -358,19 +383,19 @@ async function measure(
       const count = Math.min(c.spec.count, options.quick ? 1000 : 10_000);
       pika.push(await runCase(url, { ...c.spec, count, queue }, options.python));
     }
-    const clean = results.filter((r) => r.lost === 0 && r.duplicated === 0);
-    const rates = clean.map((r) => (r.count / r.ms) * 1000);
-    const ceiling = figures.find((f) => f.id === c.ceiling);
+    const rates = results.filter(clean).map(rateOf);
     const other = figures.find((f) => f.id === c.against);
     figures.push({
       id: c.id,
       label: c.label,
       count: c.spec.count,
       rates,
-      ...(ceiling && rates.length
+      ...(paired.length && rates.length
         ? {
-          ofCeiling: median(rates) / median(ceiling.rates),
-          brokenCeiling: aboveCeiling(rates, ceiling.rates),
+          ceiling: c.ceiling,
+          ceilingRates: paired,
+          ofCeiling: median(rates) / median(paired),
+          brokenCeiling: aboveCeiling(rates, paired),
         }
         : {}),
       ...(c.roundTrip ? { roundTrip: true } : {}),

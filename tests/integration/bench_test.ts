@@ -70,9 +70,15 @@ Deno.test("bench --quick writes a table, JSON and an SVG chart, with every count
         "latency",
       ]
     ) ok(ids.includes(id), id);
+    // A ceiling's row pools its own run and the one made before each run of a case against it.
+    const against = (id: string) =>
+      results.figures.filter((f: { ceiling?: string }) => f.ceiling === id).length;
+    deepEqual(against("ceiling-transient"), 2, "publish and windowed confirms");
     for (const figure of results.figures) {
       deepEqual([figure.id, figure.lost, figure.duplicated], [figure.id, 0, 0]);
-      deepEqual(figure.rates.length, 1, figure.id);
+      const runs = figure.id.startsWith("ceiling-") ? 1 + against(figure.id) : 1;
+      deepEqual(figure.rates.length, runs, figure.id);
+      if (figure.ceilingRates) deepEqual(figure.ceilingRates.length, 1, figure.id);
       ok(figure.rates[0] > 0, figure.id);
       ok(figure.cpuPerMessage > 0, figure.id);
     }
