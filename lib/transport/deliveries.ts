@@ -1,7 +1,9 @@
 /**
  * Consumer deliveries (basic.deliver, its content header and body frames) read where they lie
  * in the read buffer and made into the client library's AMQPMessage, with one copy (the body)
- * and no TextDecoder, microtask or closure per message. The client library's own parser does
+ * and no TextDecoder, microtask or closure per message; a short body is copied into a shared slab
+ * of memory rather than an ArrayBuffer of its own (so `message.body.buffer` is the slab: use the
+ * view, `message.body`, as Node's pooled Buffers are used). The client library's own parser does
  * the same work with a TextDecoder per string and a microtask per delivery; everything else
  * (basic.get-ok, returns, methods) still goes to it. Frames arrive here checked (frames.ts) and
  * in order (client.ts).
@@ -16,6 +18,9 @@ import { messageInternals } from "./internals.ts";
 import { readUint64 } from "./frames.ts";
 
 const EMPTY = new Uint8Array(0);
+/** Bodies up to this size share slabs of SLAB bytes: an ArrayBuffer apiece costs 7× the copy. */
+const SHORT_BODY = 512;
+const SLAB = 16 * 1024;
 /** Decodes as the client's Buffer does: UTF-8, invalid bytes replaced, a BOM kept. */
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
@@ -44,6 +49,22 @@ export class DeliveryAssembler {
   #strings = new ShortStrings();
   #messages: (AMQPMessage | undefined)[] = [];
   #reader: PropertyReader | undefined;
+  #slab = new Uint8Array(0);
+  #slabUsed = 0;
+
+  /** A copy of `bytes[at, at + size)`, a short one in the current slab. */
+  #copy(bytes: Uint8Array, at: number, size: number): Uint8Array {
+    if (size > SHORT_BODY) return bytes.slice(at, at + size);
+    if (this.#slabUsed + size > this.#slab.length) {
+      // A new slab; the old one lives on while a message still holds a part of it.
+      this.#slab = new Uint8Array(SLAB);
+      this.#slabUsed = 0;
+    }
+    const start = this.#slabUsed;
+    this.#slab.set(bytes.subarray(at, at + size), start);
+    this.#slabUsed += size;
+    return this.#slab.subarray(start, start + size);
+  }
 
   /** A reader over `bytes`, the same one while the read buffer stays the same. */
   #over(bytes: Uint8Array, view: DataView, at: number): PropertyReader {
@@ -96,7 +117,7 @@ export class DeliveryAssembler {
   body(channel: number, bytes: Uint8Array, at: number, size: number): AMQPMessage | undefined {
     const message = this.#messages[channel]!;
     const raw = messageInternals(message);
-    if (raw._rawBytes === null) return this.#done(channel, message, bytes.slice(at, at + size));
+    if (raw._rawBytes === null) return this.#done(channel, message, this.#copy(bytes, at, size));
     raw._rawBytes.set(bytes.subarray(at, at + size), raw.bodyPos);
     raw.bodyPos += size;
     return raw.bodyPos === message.bodySize

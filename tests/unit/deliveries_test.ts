@@ -76,3 +76,28 @@ Deno.test("bodyString() of a delivery is the client's Buffer text, BOM and bad b
     deepEqual(message.body, bytes);
   }
 });
+
+Deno.test("short bodies share slabs, yet each stays its own while the read buffer is reused", () => {
+  const assembler = new DeliveryAssembler();
+  const frame = new Uint8Array(2048); // one read buffer, overwritten by every delivery
+  const kept: [AMQPMessage, Uint8Array][] = [];
+  // Sizes across the short-body limit, enough of them to fill several 16 KiB slabs.
+  for (let i = 0; i < 3000; i++) {
+    const size = [0, 1, 16, 100, 511, 512, 513, 1500][i % 8]!;
+    const body = new Uint8Array(size).map((_, j) => (i * 31 + j) & 0xff);
+    const method = encodeMethod(1, "basic.deliver", "ctag", i + 1, 0, "", "q");
+    assembler.deliver(channel, method, new DataView(method.buffer), 7);
+    const header = encodeContentHeader(1, size, new Uint8Array([0, 0]));
+    let message = assembler.header(1, header, new DataView(header.buffer), 7, 131072);
+    if (size > 0) {
+      frame.set(body, 7);
+      message = assembler.body(1, frame, 7, size);
+      frame.fill(0xee); // the next read
+    }
+    kept.push([message!, body]);
+  }
+  for (const [message, body] of kept) {
+    deepEqual(message.body, body, `delivery ${message.deliveryTag}`);
+    equal(message.bodySize, body.length);
+  }
+});
