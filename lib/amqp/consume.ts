@@ -14,6 +14,7 @@
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
+import { Deadline } from "../transport/clock.ts";
 import { delay } from "./delay.ts";
 
 /**
@@ -296,6 +297,7 @@ class Deliveries {
   #failure: Error | undefined;
   #ended = false;
   #consumer: { cancel(): Promise<unknown> } | undefined;
+  readonly #timeout = new Deadline();
   readonly #notify = () => this.#wake?.();
 
   private constructor(
@@ -349,10 +351,16 @@ class Deliveries {
   /** Waits for a delivery, the end or an abort; resolves `true` if `timeout` ms passed first. */
   wait(timeout?: number): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
-      const timer = timeout === undefined ? undefined : setTimeout(() => resolve(true), timeout);
+      // One timer for all the waits: they come one per read at a high rate (see clock.ts).
+      if (timeout !== undefined) {
+        this.#timeout.set(timeout, () => {
+          this.#wake = undefined;
+          resolve(true);
+        });
+      }
       this.#wake = () => {
         this.#wake = undefined;
-        clearTimeout(timer);
+        this.#timeout.clear();
         resolve(false);
       };
     });
@@ -374,6 +382,7 @@ class Deliveries {
   /** Cancels, and with manual ack puts every message not handed out back on the queue. */
   async close(): Promise<void> {
     this.stop?.removeEventListener("abort", this.#notify);
+    this.#timeout[Symbol.dispose]();
     await this.cancel();
     if (!this.noAck && !this.channel.closed) {
       await Promise.all(this.rest().map((message) => message.nack(true, false)));

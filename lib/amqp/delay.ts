@@ -1,10 +1,13 @@
 /**
  * Waiting a while, or less if told to stop: what `node:timers/promises`' `setTimeout(ms,
- * undefined, { signal })` does, written out because loading `node:timers` costs every script a
- * few milliseconds of start-up (the tutorial's producer runs in about 50).
+ * undefined, { signal })` does, written out on the timers of `lib/transport/clock.ts` because
+ * loading `node:timers` (the global `setTimeout` too, in Deno 2.9) costs every script about 10 ms
+ * of start-up.
  *
  * @module
  */
+
+import { later } from "../transport/clock.ts";
 
 /**
  * Resolves after `ms` milliseconds, or rejects with `signal`'s reason as soon as it aborts.
@@ -22,13 +25,13 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => {
-      clearTimeout(timer);
+      cancel();
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
+    const cancel = later(ms, () => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
-    }, ms);
+    });
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

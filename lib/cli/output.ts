@@ -7,6 +7,7 @@
  * @module
  */
 
+import { type CancelTimer, later } from "../transport/clock.ts";
 import { writeText } from "../transport/text.ts";
 import type { ReconnectEvents } from "../amqp/reconnect.ts";
 import { failure } from "./exit.ts";
@@ -42,9 +43,9 @@ export function bufferedLines(
   // Encoded as they come, into one buffer: no string waits around to be collected later.
   const buffer = new Uint8Array(64 * 1024);
   let filled = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: CancelTimer | undefined;
   const flush = () => {
-    clearTimeout(timer);
+    timer?.();
     timer = undefined;
     if (filled > 0) writeAll(sink, buffer.subarray(0, filled));
     filled = 0;
@@ -56,10 +57,7 @@ export function bufferedLines(
     }
     filled += writeText(buffer, filled, text, buffer.length - filled);
     buffer[filled++] = 10; // "\n"
-    if (timer === undefined) {
-      timer = setTimeout(flush, everyMs);
-      Deno.unrefTimer(timer);
-    }
+    timer ??= later(everyMs, flush); // not setTimeout: see lib/transport/clock.ts
   };
   return { line, flush, [Symbol.dispose]: flush };
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { Deadline } from "../transport/clock.ts";
+
 /**
  * Options for {@linkcode onShutdownSignal}.
  *
@@ -96,17 +98,17 @@ export function idleTimer(
   ms: number,
 ): { signal: AbortSignal; reset(): void; pause(): void; clear(): void } {
   const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const pause = () => clearTimeout(timer);
+  // Reset by every message: one deadline, not a timer apiece (see lib/transport/clock.ts).
+  const deadline = new Deadline();
+  const idle = () => controller.abort(new DOMException(`Idle for ${ms / 1000} s`, "TimeoutError"));
   const reset = () => {
-    pause();
-    if (!controller.signal.aborted) {
-      timer = setTimeout(
-        () => controller.abort(new DOMException(`Idle for ${ms / 1000} s`, "TimeoutError")),
-        ms,
-      );
-    }
+    if (!controller.signal.aborted) deadline.set(ms, idle);
   };
   reset();
-  return { signal: controller.signal, reset, pause, clear: pause };
+  return {
+    signal: controller.signal,
+    reset,
+    pause: () => deadline.clear(),
+    clear: () => deadline[Symbol.dispose](),
+  };
 }

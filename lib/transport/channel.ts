@@ -10,6 +10,7 @@ import { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { AMQPError } from "@cloudamqp/amqp-client/amqp-error";
 import type { AMQPProperties } from "@cloudamqp/amqp-client/amqp-properties";
 import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
+import { type CancelTimer, later } from "./clock.ts";
 import { writeText } from "./text.ts";
 import { internals } from "./internals.ts";
 import {
@@ -153,7 +154,7 @@ export class DenoChannel extends AMQPChannel {
   }
 
   override setClosed(error?: Error): void {
-    clearTimeout(this.#flushTimer);
+    this.#flushTimer?.();
     this.#flushTimer = undefined;
     super.setClosed(error);
     this.#sink.channelClosed(this.id);
@@ -237,7 +238,7 @@ export class DenoChannel extends AMQPChannel {
           this.#turnEnd = true;
           queueMicrotask(this.#onTurnEnd);
         }
-      } else this.#flushTimer ??= setTimeout(this.#flushAcks, ACK_HOLD_MS);
+      } else this.#flushTimer ??= later(ACK_HOLD_MS, this.#flushAcks);
       return SENT as Promise<unknown> as Promise<void>;
     }
     this.#flushAcks();
@@ -284,7 +285,7 @@ export class DenoChannel extends AMQPChannel {
   #holdAtMost = 1;
   /** A write of the held acks is due at the end of this turn (a microtask). */
   #turnEnd = false;
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #flushTimer: CancelTimer | undefined;
 
   /** Notes deliveries as settled (`multiple`: all up to `tag`). */
   #settle(tag: number, multiple: boolean): void {
@@ -306,7 +307,7 @@ export class DenoChannel extends AMQPChannel {
   /** Writes the held acks, if any, and stops the timer (or is the timer, when it fires). */
   readonly #flushAcks = (): void => {
     if (this.#flushTimer !== undefined) {
-      clearTimeout(this.#flushTimer);
+      this.#flushTimer();
       this.#flushTimer = undefined;
     }
     this.#writeHeld();

@@ -18,6 +18,7 @@ import { AMQPError } from "@cloudamqp/amqp-client/amqp-error";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
 import { DenoChannel, type FrameSink } from "./channel.ts";
+import { type CancelTimer, repeatEvery } from "./clock.ts";
 import { DeliveryAssembler } from "./deliveries.ts";
 import {
   encodeMethod,
@@ -100,7 +101,7 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
   #lastRead = 0;
   #lastWrite = 0;
   #writeStarted = 0; // when the write in progress began; 0 when none is
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  #heartbeatTimer: CancelTimer | undefined;
   // Per channel, what the next content frame must be: "header" after basic.deliver, get-ok or
   // return, then the body bytes still due; absent when no message is in progress.
   #content: ("header" | number)[] = [];
@@ -580,7 +581,8 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
    */
   #startHeartbeats(): void {
     const interval = this.heartbeat * 1000;
-    const timer = setInterval(() => {
+    // Not setInterval: see clock.ts. Cancelled when the socket goes (#release).
+    this.#heartbeatTimer = repeatEvery(Math.max(250, Math.min(1000, interval / 4)), () => {
       const now = Date.now();
       if (now - this.#lastRead > interval * 2) {
         return this.#fail(
@@ -593,9 +595,7 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
         );
       }
       if (now - this.#lastWrite >= interval / 2) this.send(HEARTBEAT_FRAME).catch(() => {});
-    }, Math.max(250, Math.min(1000, interval / 4)));
-    Deno.unrefTimer(timer);
-    this.#heartbeatTimer = timer;
+    });
   }
 
   /**
@@ -700,7 +700,7 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
 
   #release(): void {
     this.#wakeUnblockWaiters();
-    clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer?.();
     this.#heartbeatTimer = undefined;
     const conn = this.#conn;
     this.#conn = undefined;
