@@ -133,6 +133,7 @@ function consumerLines(
       : showBody(message.body, config);
   const on: ConsumerEvents = {
     declared: (found, url) => {
+      idle?.reset(); // connected: from now on, a quiet queue counts as idle
       checkQueue(found, { style, noAck, prefetch, requeueOnce, offset });
       if (found.note) console.error(` [!] ${found.note}`);
       out.line(` [*] Waiting for messages in '${queue}' at ${url}. To exit press CTRL+C`);

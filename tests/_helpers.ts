@@ -376,17 +376,23 @@ export function silentPeer(): { port: number; received: Promise<number> } & Disp
 
 /**
  * A TCP proxy on a free local port to 127.0.0.1:`target`. `cut()` closes the connections open
- * through it, as a network failure would; `refuse(ms)` also turns new ones away for that long.
+ * through it, as a network failure would; `refuse(ms)` also turns new ones away for that long;
+ * `hold(ms)` lets new ones wait that long before anything passes, as a slow network would.
  */
 export function tcpProxy(
   target: number,
-): { port: number; url: string; cut(): void; refuse(ms: number): void } & Disposable {
+):
+  & { port: number; url: string; cut(): void; refuse(ms: number): void; hold(ms: number): void }
+  & Disposable {
   let listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   const open = new Set<Deno.Conn>();
   let disposed = false;
+  let heldUntil = 0;
   const serve = async (on: Deno.Listener) => {
     for await (const client of on) {
+      const wait = heldUntil - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const server = await Deno.connect({ hostname: "127.0.0.1", port: target }).catch(() => null);
       if (!server) {
         client.close();
@@ -410,6 +416,9 @@ export function tcpProxy(
     port,
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     cut,
+    hold(ms: number) {
+      heldUntil = performance.now() + ms;
+    },
     refuse(ms: number) {
       cut();
       listener.close();

@@ -82,7 +82,8 @@ export function onShutdownSignal(
 
 /**
  * An abort signal that fires after `ms` milliseconds without a call to `reset()`: the
- * `--idle` timer, restarted on each message. `pause()` stops the clock (while reconnecting,
+ * `--idle` timer, restarted on each message. The clock starts at the first `reset()` (once
+ * connected, so that a slow connect is not idleness); `pause()` stops it (while reconnecting,
  * say) until the next `reset()`; `clear()` stops it for good.
  *
  * @example
@@ -90,7 +91,7 @@ export function onShutdownSignal(
  * import { idleTimer } from "./shutdown.ts";
  *
  * const idle = idleTimer(50);
- * idle.reset(); // a message arrived: another 50 ms
+ * idle.reset(); // connected, or a message arrived: 50 ms from now
  * await new Promise((resolve) => idle.signal.addEventListener("abort", resolve));
  * ```
  */
@@ -104,7 +105,6 @@ export function idleTimer(
   const reset = () => {
     if (!controller.signal.aborted) deadline.set(ms, idle);
   };
-  reset();
   return {
     signal: controller.signal,
     reset,

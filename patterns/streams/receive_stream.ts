@@ -51,8 +51,10 @@ Prints the messages of a stream (default hello-stream) from an offset, until Ctr
         connect: brokerOptions(flags, "receive_stream.ts"),
         stop: idle ? AbortSignal.any([stop, idle.signal]) : stop,
         on: {
-          declared: () =>
-            out.line(` [*] Reading '${stream}' from ${flags.offset}. To exit press CTRL+C`),
+          declared: () => {
+            idle?.reset(); // connected: the --idle clock starts
+            out.line(` [*] Reading '${stream}' from ${flags.offset}. To exit press CTRL+C`);
+          },
           message: (message, at) => {
             idle?.reset();
             out.line(` [x] ${showBody(message.body, flags)} at offset ${at}`); // [x] 'Hello, World!' at offset 0

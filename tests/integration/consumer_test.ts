@@ -134,6 +134,21 @@ Deno.test("consumer.ts --idle counts quiet time while connected, not time spent 
     deepEqual(await depth(queue), 0);
   }));
 
+Deno.test("consumer.ts --idle starts counting once connected: a slow connect is not idleness", () =>
+  withQueue("idle-slow-connect", 5, async (queue) => {
+    using proxy = tcpProxy(Number(new URL(BROKER_URL).port || 5672));
+    // The connection waits 2 s before its first byte passes, longer than --idle.
+    proxy.hold(2000);
+    const { code, stdout, stderr } = await run("consumer.ts", ["--queue", queue, "--idle", "1"], {
+      env: { AMQP_URL: proxy.url },
+      allowNet: "127.0.0.1",
+    });
+    deepEqual(code, 0, stderr);
+    deepEqual(received(stdout), numbers(5));
+    match(stdout, /No message for 1 s, stopping/);
+    deepEqual(await depth(queue), 0);
+  }));
+
 /** A body that would forge a second line, set the terminal's title and reverse the rest. */
 const HOSTILE = "7'\n [x] Received 'fake\x1b]0;pwned\x07\u202eevil";
 
