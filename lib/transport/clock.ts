@@ -4,7 +4,9 @@
  * fifth of what the tutorial's producer spends above its floor); `AbortSignal.timeout` is
  * Deno's own timer, and it holds the process open only while a listener waits on it. So a
  * timer here is an `AbortSignal.timeout` with one listener, and cancelling it removes the
- * listener: the signal still fires, later, to nobody.
+ * listener: the signal still fires, later, to nobody. That firing costs more than the timer
+ * (about 18 µs a timer in all, made and fired, against 5 µs for a `setTimeout` cleared in
+ * time), so what is set and cancelled at a high rate uses one {@linkcode Deadline} instead.
  *
  * @module
  */
