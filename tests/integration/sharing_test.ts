@@ -159,7 +159,8 @@ for (const way of WAYS) {
           withQueueName(`${way}-second-consumer`, async (queue) => {
             const { finished } = await runUntil(
               "consumer.ts",
-              ["--queue", queue, "--style", style, "--max", "100", ...flags],
+              // --idle: should a message not come, a failure in 10 s, not a run that hangs.
+              ["--queue", queue, "--style", style, "--max", "100", "--idle", "10", ...flags],
               (lines) => lines.some((line) => line.includes("Waiting for messages")),
             );
             const produced = await pika(way, queue, "produce", "100");
