@@ -20,6 +20,7 @@ import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
 import { DenoChannel, type FrameSink } from "./channel.ts";
 import { type CancelTimer, repeatEvery } from "./clock.ts";
 import { DeliveryAssembler } from "./deliveries.ts";
+import { useDenoStrings } from "./internals.ts";
 import {
   encodeMethod,
   FRAME_END,
@@ -118,6 +119,7 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
     password: string,
     options: DenoClientOptions,
   ) {
+    useDenoStrings(); // before the client library writes its first frame: see internals.ts
     const platform = `Deno ${Deno.version.deno} ${Deno.build.os} ${Deno.build.arch}`;
     super(
       vhost,

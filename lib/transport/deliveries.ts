@@ -21,28 +21,6 @@ const EMPTY = new Uint8Array(0);
 /** Bodies up to this size share slabs of SLAB bytes: an ArrayBuffer apiece costs 7× the copy. */
 const SHORT_BODY = 512;
 const SLAB = 16 * 1024;
-/** Decodes as the client's Buffer does: UTF-8, invalid bytes replaced, a BOM kept. */
-const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
-
-/**
- * The client's AMQPMessage, its body decoded without a Node Buffer: the client copies the body
- * into a new Buffer for every `bodyString()`. The text is the same (UTF-8, each invalid
- * sequence replaced by U+FFFD, a byte-order mark kept); a short ASCII body is made into a
- * string directly.
- */
-class Delivery extends AMQPMessage {
-  override bodyToString(): string | null {
-    const bytes = messageInternals(this)._rawBytes;
-    return bytes ? textOf(bytes) : null;
-  }
-}
-
-/** `bytes` as UTF-8 text, as {@linkcode Delivery.bodyToString} gives it. */
-export function textOf(bytes: Uint8Array): string {
-  if (bytes.length > 64) return utf8.decode(bytes);
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return utf8.decode(bytes);
-  return Reflect.apply(String.fromCharCode, null, bytes);
-}
 
 /** The deliveries being put together, one per channel at most. */
 export class DeliveryAssembler {
@@ -82,7 +60,7 @@ export class DeliveryAssembler {
    */
   deliver(channel: AMQPChannel, bytes: Uint8Array, view: DataView, at: number): void {
     const reader = this.#over(bytes, view, at + 4);
-    const message = new Delivery(channel);
+    const message = new AMQPMessage(channel); // bodyString() without Buffer: internals.ts
     message.consumerTag = reader.shortstr();
     message.deliveryTag = readUint64(view, reader.at);
     message.redelivered = bytes[reader.at + 8] === 1;

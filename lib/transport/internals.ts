@@ -8,11 +8,19 @@
  * there, in one line, rather than confirming the wrong messages or losing bodies later. The
  * client is pinned in deno.json for this reason.
  *
+ * And the client's text codecs: its AMQPView reads and writes AMQP strings, and AMQPMessage
+ * decodes `bodyString()`, through Node's `Buffer` where there is one, and in Deno touching the
+ * global `Buffer` loads Node's buffer module and its dependencies, 13–24 ms of a script's
+ * start-up (more than the rest of the tutorial producer's share of its run), and copies each
+ * body once more. {@linkcode useDenoStrings} gives them the same text without it.
+ *
  * @module
  */
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
-import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
+import { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
+import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
+import { textOf } from "./text.ts";
 
 /** A publish awaiting its confirm, as the client keeps it: its tag, and its promise's ends. */
 export type Unconfirmed = [number, (tag: number) => void, (error?: Error) => void];
@@ -71,4 +79,66 @@ export function messageInternals(message: AMQPMessage): MessageInternals {
     messageChecked = true;
   }
   return fields;
+}
+
+const encoder = new TextEncoder();
+let denoStrings = false;
+
+/**
+ * Replaces AMQPView's four string methods (short and long strings, read and written) and
+ * AMQPMessage's `bodyToString()` with ones that give the same bytes and text as the client's
+ * Buffer-based ones (UTF-8, invalid input as U+FFFD, a byte-order mark kept, the same error
+ * for a short string over 255 bytes) without touching Node's `Buffer`. Once per process;
+ * every AMQPView and AMQPMessage, the client library's own included, uses them from then on.
+ */
+export function useDenoStrings(): void {
+  if (denoStrings) return;
+  const view = AMQPView.prototype;
+  const message = AMQPMessage.prototype;
+  for (const name of ["getShortString", "setShortString", "getLongString", "setLongString"]) {
+    if (typeof (view as unknown as Record<string, unknown>)[name] !== "function") {
+      throw moved(`AMQPView ${name}`);
+    }
+  }
+  if (typeof message.bodyToString !== "function") throw moved("AMQPMessage bodyToString");
+  message.bodyToString = function (): string | null {
+    const bytes = messageInternals(this)._rawBytes;
+    return bytes ? textOf(bytes) : null;
+  };
+  view.getShortString = function (at: number): [string, number] {
+    const length = this.getUint8(at);
+    return [textOf(new Uint8Array(this.buffer, this.byteOffset + at + 1, length)), length + 1];
+  };
+  view.getLongString = function (at: number, littleEndian?: boolean): [string, number] {
+    const length = this.getUint32(at, littleEndian);
+    return [textOf(new Uint8Array(this.buffer, this.byteOffset + at + 4, length)), length + 4];
+  };
+  view.setShortString = function (at: number, text: string): number {
+    const length = writeString(this, at + 1, text, 255);
+    this.setUint8(at, length);
+    return length + 1;
+  };
+  view.setLongString = function (at: number, text: string, littleEndian?: boolean): number {
+    const length = writeString(this, at + 4, text, Infinity);
+    this.setUint32(at, length, littleEndian);
+    return length + 4;
+  };
+  denoStrings = true;
+}
+
+/**
+ * Writes `text` as UTF-8 at `at` and returns its length in bytes: an Error, as the client
+ * words it, over `max` (a short string's 255), a RangeError when it does not fit in `view`.
+ */
+function writeString(view: DataView, at: number, text: string, max: number): number {
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  const { read, written } = at <= bytes.length
+    ? encoder.encodeInto(text, bytes.subarray(at))
+    : { read: 0, written: 0 };
+  const length = read < text.length ? encoder.encode(text).length : written;
+  if (length > max) {
+    throw new Error(`Short string too long, ${length} bytes: ${text.substring(0, 255)}...`);
+  }
+  if (read < text.length) throw new RangeError(`${length} bytes do not fit at offset ${at}`);
+  return length;
 }

@@ -7,7 +7,8 @@ import { Buffer } from "node:buffer";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
 import { AMQPView } from "@cloudamqp/amqp-client/amqp-view";
-import { DeliveryAssembler, textOf } from "../../lib/transport/deliveries.ts";
+import { DeliveryAssembler } from "../../lib/transport/deliveries.ts";
+import { textOf } from "../../lib/transport/text.ts";
 import { encodeContentHeader, encodeMethod } from "../../lib/transport/frames.ts";
 
 const channel = { id: 1 } as unknown as AMQPChannel;
