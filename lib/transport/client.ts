@@ -12,7 +12,7 @@
 // and the first bytes of the connection (an HTTP or TLS server, another AMQP version). A
 // violation closes the connection with AMQP's reply code and one clear error.
 
-import { AMQPBaseClient, VERSION } from "@cloudamqp/amqp-client/amqp-base-client";
+import { AMQPBaseClient } from "@cloudamqp/amqp-client/amqp-base-client";
 import { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 import { AMQPError } from "@cloudamqp/amqp-client/amqp-error";
 import type { AMQPMessage } from "@cloudamqp/amqp-client/amqp-message";
@@ -373,10 +373,6 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
           if (channel !== 0) throw new ProtocolError(501, `a heartbeat on channel ${channel}`);
           parseRun(offset);
           run = end; // dropped: heartbeats are answered on this transport's own clock
-        } else if (channel === 0 && this.#handshake(view, type, offset)) {
-          // The handshake's start and tune, answered here (the frames before them go first).
-          parseRun(offset);
-          run = end;
         } else if (this.#ownDelivery(view, type, channel, offset, size)) {
           // A consumer's delivery: read here, in place; the frames before it go first.
           parseRun(offset);
@@ -399,63 +395,6 @@ export class DenoAMQPClient extends AMQPBaseClient implements FrameSink {
     parseRun(offset);
     if (this.#unblockWaiters.length > 0 && !this.blocked) this.#wakeUnblockWaiters();
     return offset;
-  }
-
-  /**
-   * Answers connection.start (start-ok: the client library's properties, PLAIN) and
-   * connection.tune (tune-ok with what both sides allow, then connection.open) as the client
-   * library does, with this project's codec: the library's own writer, on its first use, loads
-   * Node's Buffer, which costs a connect several milliseconds. Returns false for other frames.
-   */
-  #handshake(view: DataView, type: number, offset: number): boolean {
-    if (type !== Frame.Method || view.getUint16(offset + 7) !== 10) return false;
-    const method = view.getUint16(offset + 9);
-    if (method === 10) {
-      const capabilities = {
-        authentication_failure_close: true,
-        "basic.nack": true,
-        "connection.blocked": true,
-        consumer_cancel_notify: true,
-        exchange_exchange_bindings: true,
-        per_consumer_qos: true,
-        publisher_confirms: true,
-      };
-      const properties = {
-        ...(this.name ? { connection_name: this.name } : {}),
-        product: "amqp-client.js",
-        information: "https://github.com/cloudamqp/amqp-client.js",
-        version: VERSION,
-        platform: this.platform ?? "",
-        capabilities,
-      };
-      const response = `\u0000${this.username}\u0000${this.password}`;
-      const startOk = encodeMethod(0, "connection.start-ok", properties, "PLAIN", response, "");
-      this.send(startOk).catch((error) => this.#fail(error));
-      return true;
-    }
-    if (method !== 30) return false;
-    const at = offset + 11;
-    const [channelMax, frameMax, heartbeat] = [
-      view.getUint16(at),
-      view.getUint32(at + 2),
-      view.getUint16(at + 6),
-    ];
-    this.channelMax = this.channelMax === 0 ? channelMax : Math.min(this.channelMax, channelMax);
-    this.frameMax = this.frameMax === 0 ? frameMax : Math.min(this.frameMax, frameMax);
-    this.heartbeat = this.heartbeat === 0 ? 0 : Math.min(this.heartbeat, heartbeat);
-    const tuneOk = encodeMethod(
-      0,
-      "connection.tune-ok",
-      this.channelMax,
-      this.frameMax,
-      this.heartbeat,
-    );
-    const open = encodeMethod(0, "connection.open", this.vhost, 0);
-    const both = new Uint8Array(tuneOk.length + open.length);
-    both.set(tuneOk);
-    both.set(open, tuneOk.length);
-    this.send(both).catch((error) => this.#fail(error));
-    return true;
   }
 
   /**
