@@ -232,13 +232,13 @@ export class DenoChannel extends AMQPChannel {
       // A full quarter goes out at the end of this turn, with the acks made in the same turn
       // (a consumer acking what one read brought): one frame and one write for them all. The
       // timer stays: one per few milliseconds, not one per quarter (it finds nothing held, or
-      // what was held since).
+      // waits once more if a quarter went out meanwhile: #holdOver).
       if (++this.#held >= this.#holdAtMost) {
         if (!this.#turnEnd) {
           this.#turnEnd = true;
           queueMicrotask(this.#onTurnEnd);
         }
-      } else this.#flushTimer ??= later(ACK_HOLD_MS, this.#flushAcks);
+      } else this.#flushTimer ??= later(ACK_HOLD_MS, this.#holdOver);
       return SENT as Promise<unknown> as Promise<void>;
     }
     this.#flushAcks();
@@ -313,6 +313,23 @@ export class DenoChannel extends AMQPChannel {
     this.#writeHeld();
   };
 
+  /**
+   * The hold timer: writes what is held, unless a write went out since the timer was set (the
+   * deliveries still flow, and what is held now was held after that write): then it waits
+   * once more. Held acks wait at most two holds, and a flowing consumer's acks go out a
+   * quarter at a time only, not also as a part every few milliseconds.
+   */
+  readonly #holdOver = (): void => {
+    this.#flushTimer = undefined;
+    if (this.#ackUpTo === 0) return;
+    if (this.#wroteHeld) {
+      this.#wroteHeld = false;
+      this.#flushTimer = later(ACK_HOLD_MS, this.#holdOver);
+    } else this.#writeHeld();
+  };
+  /** A write of held acks went out since the hold timer was set. */
+  #wroteHeld = false;
+
   readonly #onTurnEnd = (): void => {
     this.#turnEnd = false;
     this.#writeHeld();
@@ -324,6 +341,7 @@ export class DenoChannel extends AMQPChannel {
     if (upTo === 0) return;
     this.#ackUpTo = 0;
     this.#held = 0;
+    this.#wroteHeld = true;
     if (!this.closed) this.#writeAck(upTo, true);
   }
 

@@ -12,7 +12,11 @@ import {
   depth,
   rabbitmqctl,
   runCommand,
+  tcpProxy,
   uniqueQueue,
+  until,
+  withChannel,
+  withQueue,
 } from "../_helpers.ts";
 
 /**
@@ -344,5 +348,38 @@ Deno.test("close() with publishes still queued: the broker has every one of them
     deepEqual(await depth(queue), 5000);
   } finally {
     await deleteQueue(queue);
+  }
+});
+
+Deno.test("acks held for coalescing reach the broker within milliseconds, not at the next quarter", async (t) => {
+  // 10 acks at prefetch 100 are fewer than a quarter of the window: held, then written by the
+  // hold timer. The connection is cut (no close, no flush) right after the 10th ack, or 50 ms
+  // later: the broker puts back what it never heard acked.
+  for (const [wait, back] of [[0, 10], [50, 0]] as const) {
+    await t.step(`cut ${wait} ms after the acks: ${back} back in the queue`, async () => {
+      await withQueue(`acks-held-${wait}`, 10, async (queue) => {
+        using proxy = tcpProxy(Number(new URL(BROKER_URL).port || 5672));
+        const connection = await connect({ url: proxy.url, name: "transport-test acks" });
+        const channel = await connection.channel();
+        await channel.basicQos(100);
+        let acked = 0;
+        const done = Promise.withResolvers<void>();
+        await channel.basicConsume(queue, { noAck: false }, (message) => {
+          message.ack().catch(() => {});
+          if (++acked === 10) done.resolve();
+        });
+        await done.promise;
+        if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
+        proxy.cut();
+        // The broker puts back a lost consumer's unacked messages as it drops the consumer.
+        const consumers = () =>
+          withChannel((ch) => ch.queueDeclare(queue, { passive: true })).then((q) =>
+            q.consumerCount
+          );
+        await until(async () => await consumers() === 0, "the broker to drop the cut consumer");
+        deepEqual([acked, await depth(queue)], [10, back]);
+        await connection.close().catch(() => {}); // already lost: this only lets it go
+      });
+    });
   }
 });
