@@ -233,7 +233,10 @@ export interface ForEachMessageOptions {
  * the next), until `stop` aborts: then the message in hand is finished, the consumer is
  * cancelled, buffered messages are requeued, and the promise resolves. This is Pika's
  * `basic_consume(callback)` followed by `start_consuming()`. It rejects if `onMessage` throws
- * (after requeueing what it had buffered), or if the broker cancels the consumer.
+ * (after requeueing what it had buffered), or if the broker cancels the consumer. A handler that
+ * returns no promise is called as each delivery is read, with no buffer, promise or wake-up in
+ * between (the cheapest way to take a million messages); one that returns a promise holds
+ * the next message back until it settles.
  *
  * @example
  * ```ts ignore
@@ -261,8 +264,12 @@ export async function forEachMessage(
   const { noAck, stop } = options;
   if (stop?.aborted) return;
   const deliveries = await Deliveries.open(channel, queue, noAck, stop, options.arguments);
+  // While this loop waits, a delivery goes straight to `onMessage` as it is read (push); the
+  // loop takes over for what comes while a handler's promise is pending, in order.
+  deliveries.handler = onMessage;
   try {
     while (!stop?.aborted) {
+      await deliveries.handed();
       // Every message buffered so far, in turn: a handler that returns no promise costs no
       // await, and one that does is awaited before the next message.
       for (let message; !stop?.aborted && (message = deliveries.take());) {
@@ -318,6 +325,7 @@ class Deliveries {
       queue,
       { noAck, exclusive: false, tag: "", args },
       (message) => {
+        if (deliveries.#hand(message)) return;
         deliveries.#buffer.push(message);
         deliveries.#notify();
       },
@@ -329,6 +337,40 @@ class Deliveries {
     ).finally(deliveries.#notify);
     stop?.addEventListener("abort", deliveries.#notify);
     return deliveries;
+  }
+
+  /**
+   * Where a delivery goes as it is read, while the loop that takes them waits (forEachMessage):
+   * no buffer, no wake-up, and the message is garbage once handled.
+   */
+  handler: ((message: AMQPMessage) => void | Promise<void>) | undefined;
+  /** The taking loop waits in `wait()`: nothing is buffered, and nothing is in hand. */
+  #parked = false;
+  /** What a message handed over returned or threw, for the loop to await or throw. */
+  #handedOver: Promise<void> | undefined;
+
+  /** Hands `message` to the handler if nothing is ahead of it; whether it did. */
+  #hand(message: AMQPMessage): boolean {
+    const handler = this.handler;
+    if (!handler || !this.#parked || this.stop?.aborted) return false;
+    try {
+      const done = handler(message);
+      if (!done) return true;
+      // Pending: the loop awaits it before the next message, which waits in the buffer.
+      this.#handedOver = Promise.resolve(done);
+    } catch (error) {
+      this.#handedOver = Promise.reject(error);
+    }
+    this.#handedOver.catch(() => {}); // the loop awaits it, rejection and all
+    this.#notify();
+    return true;
+  }
+
+  /** Settles as the message last handed over did (rejects if its handler failed). */
+  handed(): Promise<void> {
+    const handed = this.#handedOver;
+    this.#handedOver = undefined;
+    return handed ?? Promise.resolve();
   }
 
   /** The next buffered message, if any. */
@@ -355,11 +397,14 @@ class Deliveries {
       if (timeout !== undefined) {
         this.#timeout.set(timeout, () => {
           this.#wake = undefined;
+          this.#parked = false;
           resolve(true);
         });
       }
+      this.#parked = this.#head >= this.#buffer.length;
       this.#wake = () => {
         this.#wake = undefined;
+        this.#parked = false;
         this.#timeout.clear();
         resolve(false);
       };

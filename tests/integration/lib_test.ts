@@ -216,6 +216,74 @@ Deno.test("forEachMessage() resolves on abort; a throwing handler rejects and lo
   });
 });
 
+Deno.test("forEachMessage() with a handler that returns nothing: each as it is read, in order", async (t) => {
+  // Such a handler is called as the delivery is read, not from a buffer: what the loop owes
+  // still holds, in order, one at a time, and an abort or a throw leaves the rest queued.
+  await t.step(
+    "300 at prefetch 100, every 7th handled with a promise: all, in order, serial",
+    async () => {
+      await withQueue("consume-sync", 300, async (queue) => {
+        await using broker = await open();
+        const { channel } = broker;
+        await channel.basicQos(100);
+        const stop = new AbortController();
+        const seen: string[] = [];
+        let running = 0;
+        let most = 0;
+        await forEachMessage(channel, queue, (message) => {
+          most = Math.max(most, ++running);
+          const body = message.bodyString()!;
+          const finish = () => {
+            seen.push(body);
+            message.ack(false).catch(() => {});
+            running--;
+            if (seen.length === 300) stop.abort();
+          };
+          if (Number(body) % 7 !== 0) return finish();
+          return new Promise<void>((resolve) => setTimeout(resolve, 1)).then(finish);
+        }, { noAck: false, stop: stop.signal });
+        deepEqual([seen, most], [numbers(300), 1]);
+        equal(await depth(queue), 0);
+      });
+    },
+  );
+  await t.step("abort inside the 10th of 50 in one read: 10 handled, 40 stay queued", async () => {
+    await withQueue("consume-sync-abort", 50, async (queue) => {
+      await using broker = await open();
+      const { channel } = broker;
+      await channel.basicQos(50);
+      const stop = new AbortController();
+      const seen: string[] = [];
+      await forEachMessage(channel, queue, (message) => {
+        seen.push(message.bodyString()!);
+        message.ack(false).catch(() => {});
+        if (seen.length === 10) stop.abort();
+      }, { noAck: false, stop: stop.signal });
+      deepEqual(seen, numbers(10));
+      equal(await depth(queue), 40);
+    });
+  });
+  await t.step("a throw on the 5th of 20: rejected, the 5th and later stay queued", async () => {
+    await withQueue("consume-sync-throw", 20, async (queue) => {
+      {
+        await using broker = await open();
+        const { channel } = broker;
+        await channel.basicQos(20);
+        const seen: string[] = [];
+        await rejects(
+          forEachMessage(channel, queue, (message) => {
+            if (seen.push(message.bodyString()!) === 5) throw new Error("handler failed");
+            message.ack(false).catch(() => {});
+          }, { noAck: false }),
+          /handler failed/,
+        );
+        deepEqual(seen, numbers(5));
+      }
+      equal(await depth(queue), 16);
+    });
+  });
+});
+
 Deno.test("connect() with a list: the first broker that answers, named by connectedTo()", async (t) => {
   const closed = () => {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
