@@ -139,7 +139,7 @@ function consumerLines(
       out.line(` [*] Waiting for messages in '${queue}' at ${url}. To exit press CTRL+C`);
     },
     // The work: print, wait --work seconds; the ack comes after, in the loop.
-    message: async (message, at) => {
+    message: (message, at) => {
       idle?.reset();
       const tag = message.redelivered
         ? " (redelivered)"
@@ -153,7 +153,7 @@ function consumerLines(
         progress.update(shown + 1);
       } else out.line(line);
       shown++;
-      if (config.workMs) await new Promise((resolve) => setTimeout(resolve, config.workMs));
+      if (config.workMs) return new Promise((resolve) => setTimeout(resolve, config.workMs));
     },
     requeued: (message) => {
       idle?.reset();
