@@ -41,6 +41,11 @@ export interface CaseSpec {
   window?: number;
   /** The publish ceiling in confirm mode: done when the broker has confirmed them all. */
   confirm?: boolean;
+  /**
+   * A consume case on a queue already holding `count` messages "0".."count-1" (bench --scale
+   * fills it with producer.ts, as it fills consumer.ts's): nothing is published first.
+   */
+  filled?: boolean;
 }
 
 /** What it reports. */
@@ -123,7 +128,7 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
       },
     );
     const bodies = { length: last - first, at: (i: number) => body(first + i) };
-    if (/consume|stream-read/.test(kind) && (!shared || lane === 0)) {
+    if (/consume|stream-read/.test(kind) && (!shared || lane === 0) && !spec.filled) {
       await publishWithConfirms(channel, queue, bodies, { window: 1000, properties });
     }
     if (spec.prefetch) await channel.basicQos(spec.prefetch, 0, false);
