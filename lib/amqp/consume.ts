@@ -344,15 +344,16 @@ class Deliveries {
    * no buffer, no wake-up, and the message is garbage once handled.
    */
   handler: ((message: AMQPMessage) => void | Promise<void>) | undefined;
-  /** The taking loop waits in `wait()`: nothing is buffered, and nothing is in hand. */
-  #parked = false;
   /** What a message handed over returned or threw, for the loop to await or throw. */
   #handedOver: Promise<void> | undefined;
 
-  /** Hands `message` to the handler if nothing is ahead of it; whether it did. */
+  /**
+   * Hands `message` to the handler if nothing is ahead of it (the loop waits in `wait()`, which
+   * it enters with the buffer empty); whether it did.
+   */
   #hand(message: AMQPMessage): boolean {
     const handler = this.handler;
-    if (!handler || !this.#parked || this.stop?.aborted) return false;
+    if (!handler || !this.#wake || this.stop?.aborted) return false;
     try {
       const done = handler(message);
       if (!done) return true;
@@ -397,14 +398,11 @@ class Deliveries {
       if (timeout !== undefined) {
         this.#timeout.set(timeout, () => {
           this.#wake = undefined;
-          this.#parked = false;
           resolve(true);
         });
       }
-      this.#parked = this.#head >= this.#buffer.length;
       this.#wake = () => {
         this.#wake = undefined;
-        this.#parked = false;
         this.#timeout.clear();
         resolve(false);
       };
