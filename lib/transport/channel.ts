@@ -238,7 +238,7 @@ export class DenoChannel extends AMQPChannel {
           this.#turnEnd = true;
           queueMicrotask(this.#onTurnEnd);
         }
-      } else this.#flushTimer ??= later(ACK_HOLD_MS, this.#holdOver);
+      } else if (this.#flushTimer === undefined) this.#armHold();
       return SENT as Promise<unknown> as Promise<void>;
     }
     this.#flushAcks();
@@ -322,13 +322,16 @@ export class DenoChannel extends AMQPChannel {
   readonly #holdOver = (): void => {
     this.#flushTimer = undefined;
     if (this.#ackUpTo === 0) return;
-    if (this.#wroteHeld) {
-      this.#wroteHeld = false;
-      this.#flushTimer = later(ACK_HOLD_MS, this.#holdOver);
-    } else this.#writeHeld();
+    if (this.#wroteHeld) this.#armHold();
+    else this.#writeHeld();
   };
   /** A write of held acks went out since the hold timer was set. */
   #wroteHeld = false;
+
+  #armHold(): void {
+    this.#wroteHeld = false;
+    this.#flushTimer = later(ACK_HOLD_MS, this.#holdOver);
+  }
 
   readonly #onTurnEnd = (): void => {
     this.#turnEnd = false;
