@@ -98,28 +98,23 @@ export async function scaleRows(
   const rows: ScaleRow[] = [];
   for (const count of sizes(max)) {
     const queue = `bench.scale.${count}.${crypto.randomUUID().slice(0, 8)}`;
+    const produce = (into: string) =>
+      timedScript(url, "producer.ts", [
+        "--queue",
+        into,
+        "--queue-type",
+        "classic",
+        "--count",
+        `${count}`,
+      ]);
     progress(`[scale] producer.ts --count ${count}`);
-    const produced = await timedScript(url, "producer.ts", [
-      "--queue",
-      queue,
-      "--queue-type",
-      "classic",
-      "--count",
-      `${count}`,
-    ]);
+    const produced = await produce(queue);
     // The consume ceiling's queue is filled the same way, so that both consumers find the
     // broker's disk in the same state: a queue filled at full speed and drained at once keeps
     // the broker writing behind the reads, and made consumer.ts look faster than the broker.
     const rawQueue = `${queue}.raw`;
     progress(`[scale] producer.ts --count ${count}, for the consume ceiling`);
-    await timedScript(url, "producer.ts", [
-      "--queue",
-      rawQueue,
-      "--queue-type",
-      "classic",
-      "--count",
-      `${count}`,
-    ]);
+    await produce(rawQueue);
     progress(`[scale] consumer.ts, ${count} messages`);
     const consumed = await timedScript(url, "consumer.ts", [
       "--queue",
