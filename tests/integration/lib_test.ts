@@ -19,10 +19,14 @@ import { BROKER_URL, deleteQueue, depth, fill, numbers, uniqueQueue } from "../_
 import { withChannel, withQueue, withQueueName } from "../_helpers.ts";
 import type { AMQPChannel } from "@cloudamqp/amqp-client/amqp-channel";
 
-/** Opens a connection and channel for a test; the connection closes when disposed. */
-async function open(): Promise<{ channel: AMQPChannel } & AsyncDisposable> {
+/**
+ * Opens a connection and channel for a test (at `prefetch`, if given); the connection closes
+ * when disposed.
+ */
+async function open(prefetch?: number): Promise<{ channel: AMQPChannel } & AsyncDisposable> {
   const connection = await connect({ url: BROKER_URL });
   const channel = await connection.channel();
+  if (prefetch !== undefined) await channel.basicQos(prefetch);
   return {
     channel,
     [Symbol.asyncDispose]: () => connection.close().catch(() => {}),
@@ -103,9 +107,8 @@ Deno.test("iterateMessages(): break cancels the consumer and requeues what it bu
     "break",
     10,
     async (queue) => {
-      await using broker = await open();
+      await using broker = await open(10);
       const { channel } = broker;
-      await channel.basicQos(10);
       let held;
       for await (const message of iterateMessages(channel, queue, { noAck: false })) {
         held = message; // keep the first, unacked, and leave
@@ -159,9 +162,8 @@ Deno.test("iterateMessages(): an abort with auto-ack hands out what was buffered
 Deno.test("forEachMessage() resolves on abort; a throwing handler rejects and loses nothing", async (t) => {
   await t.step("abort after 5: the rest go back", async () => {
     await withQueue("consume-abort", 20, async (queue) => {
-      await using broker = await open();
+      await using broker = await open(5);
       const { channel } = broker;
-      await channel.basicQos(5);
       const stop = new AbortController();
       const seen: string[] = [];
       await forEachMessage(channel, queue, async (message) => {
@@ -176,9 +178,8 @@ Deno.test("forEachMessage() resolves on abort; a throwing handler rejects and lo
   await t.step("handler throws on the 3rd: rejected, 3rd and later stay queued", async () => {
     await withQueue("consume-throw", 10, async (queue) => {
       {
-        await using broker = await open();
+        await using broker = await open(4);
         const { channel } = broker;
-        await channel.basicQos(4);
         let calls = 0;
         await rejects(
           forEachMessage(channel, queue, async (message) => {
@@ -196,9 +197,8 @@ Deno.test("forEachMessage() resolves on abort; a throwing handler rejects and lo
   });
   await t.step("the handler runs one message at a time, in order", async () => {
     await withQueue("consume-serial", 30, async (queue) => {
-      await using broker = await open();
+      await using broker = await open(30);
       const { channel } = broker;
-      await channel.basicQos(30);
       let running = 0;
       let most = 0;
       const seen: string[] = [];
@@ -223,9 +223,8 @@ Deno.test("forEachMessage() with a handler that returns nothing: each as it is r
     "300 at prefetch 100, every 7th handled with a promise: all, in order, serial",
     async () => {
       await withQueue("consume-sync", 300, async (queue) => {
-        await using broker = await open();
+        await using broker = await open(100);
         const { channel } = broker;
-        await channel.basicQos(100);
         const stop = new AbortController();
         const seen: string[] = [];
         let running = 0;
@@ -249,9 +248,8 @@ Deno.test("forEachMessage() with a handler that returns nothing: each as it is r
   );
   await t.step("abort inside the 10th of 50 in one read: 10 handled, 40 stay queued", async () => {
     await withQueue("consume-sync-abort", 50, async (queue) => {
-      await using broker = await open();
+      await using broker = await open(50);
       const { channel } = broker;
-      await channel.basicQos(50);
       const stop = new AbortController();
       const seen: string[] = [];
       await forEachMessage(channel, queue, (message) => {
@@ -266,9 +264,8 @@ Deno.test("forEachMessage() with a handler that returns nothing: each as it is r
   await t.step("a throw on the 5th of 20: rejected, the 5th and later stay queued", async () => {
     await withQueue("consume-sync-throw", 20, async (queue) => {
       {
-        await using broker = await open();
+        await using broker = await open(20);
         const { channel } = broker;
-        await channel.basicQos(20);
         const seen: string[] = [];
         await rejects(
           forEachMessage(channel, queue, (message) => {
